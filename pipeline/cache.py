@@ -1,0 +1,63 @@
+"""Content-addressed cache shared by every format: a result is stored under the hash of what made it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+_LOG_LOCK = threading.Lock()
+
+
+def fingerprint(*parts: object) -> str:
+    """A stable SHA-256 of everything that decides a result (text, engine, voice, rate, version...)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(json.dumps(part, sort_keys=True, default=str).encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def write_atomic(path: Path, content: bytes) -> Path:
+    """Write a file under a temporary name in the same folder, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+class Cache:
+    """A folder of results keyed by fingerprint, with a log of what was made and what was reused."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, kind: str, key: str, suffix: str) -> Path:
+        """Where the result of this kind and key lives (whether or not it exists yet)."""
+        return self.root / kind / key[:2] / f"{key}{suffix}"
+
+    def get(self, kind: str, key: str, suffix: str) -> Path | None:
+        """The cached file, or None when it was never made."""
+        path = self.path(kind, key, suffix)
+        return path if path.exists() else None
+
+    def put(self, kind: str, key: str, suffix: str, content: bytes) -> Path:
+        """Store a result atomically and return its path."""
+        return write_atomic(self.path(kind, key, suffix), content)
+
+    def log(self, event: str, **fields: object) -> None:
+        """Append one line to `.cache/log.jsonl`: what was synthesised or rendered, and why."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"time": round(time.time(), 3), "event": event, **fields}, sort_keys=True)
+        with _LOG_LOCK, open(self.root / "log.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")

@@ -1,0 +1,129 @@
+"""Checks that read the built files (never the model's memory of what it wrote).
+
+Each format has one module here with the same surface:
+
+    FORMAT: str                                   # the format it reads
+    def check(doc: Document, out_dir: Path) -> FormatReport
+
+A FormatReport says, per section, whether the section is present in that format, and lists the
+format's own rules (fonts, EPUBCheck, loudness, ...) with pass/fail and the figures measured.
+This module runs them, prints the sections x formats table and writes `report.json`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..cache import write_atomic
+from ..errors import CheckFailed
+from ..formats import ORDER
+from ..model import Document
+from .presence import Presence
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One format rule and whether the built file keeps it."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class FormatReport:
+    """What one format's check found in its built file."""
+
+    format: str
+    sections: dict[str, Presence] = field(default_factory=dict)
+    rules: list[Rule] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Every section present and every rule kept."""
+        return all(p.present for p in self.sections.values()) and all(r.ok for r in self.rules)
+
+    def rule(self, name: str, ok: bool, detail: str) -> bool:
+        """Record a rule's outcome; returns ok so callers can chain."""
+        self.rules.append(Rule(name, bool(ok), detail))
+        return bool(ok)
+
+    def missing(self, doc: Document, why: str) -> "FormatReport":
+        """Mark every section absent (the file itself is missing or unreadable)."""
+        for section in doc.sections:
+            self.sections[section.id] = Presence(False, why)
+        return self
+
+
+def check_format(name: str, doc: Document, out_dir: Path) -> FormatReport:
+    """Run the named format's check module on the built folder."""
+    module = importlib.import_module(f"{__name__}.{name}")
+    return module.check(doc, out_dir)
+
+
+def run(doc: Document, out_dir: Path, formats: tuple[str, ...] = ORDER) -> list[FormatReport]:
+    """Check every requested format and write `report.json` into the built folder."""
+    reports = [check_format(name, doc, out_dir) for name in ORDER if name in formats]
+    write_atomic(out_dir / "report.json", json.dumps(as_json(doc, reports), indent=2).encode("utf-8"))
+    return reports
+
+
+def as_json(doc: Document, reports: list[FormatReport]) -> dict[str, Any]:
+    """The report as plain JSON values."""
+    return {
+        "document": doc.name,
+        "title": doc.meta.title,
+        "ok": all(r.ok for r in reports),
+        "sections": [s.id for s in doc.sections],
+        "formats": {
+            r.format: {
+                "ok": r.ok,
+                "sections": {sid: asdict(p) for sid, p in r.sections.items()},
+                "rules": [asdict(rule) for rule in r.rules],
+                "figures": r.figures,
+            }
+            for r in reports
+        },
+    }
+
+
+def table(doc: Document, reports: list[FormatReport]) -> str:
+    """The sections x formats table a person reads, then every failed rule."""
+    width = max(len(s.id) for s in doc.sections) + 2
+    lines = ["section".ljust(width) + "".join(r.format.ljust(8) for r in reports)]
+    for section in doc.sections:
+        cells = "".join(
+            ("yes" if r.sections.get(section.id, Presence(False, "")).present else "MISSING").ljust(8)
+            for r in reports
+        )
+        lines.append(section.id.ljust(width) + cells)
+    for report in reports:
+        for rule in report.rules:
+            mark = "ok  " if rule.ok else "FAIL"
+            lines.append(f"{mark} {report.format}: {rule.name}: {rule.detail}")
+    return "\n".join(lines)
+
+
+def failures(doc: Document, reports: list[FormatReport]) -> list[str]:
+    """One line per missing section or broken rule, naming section and format."""
+    found: list[str] = []
+    for report in reports:
+        for section in doc.sections:
+            presence = report.sections.get(section.id)
+            if presence is None or not presence.present:
+                why = presence.detail if presence else "not checked"
+                found.append(f"section '{section.id}' missing from {report.format}: {why}")
+        found.extend(f"{report.format}: {r.name}: {r.detail}" for r in report.rules if not r.ok)
+    return found
+
+
+def enforce(doc: Document, reports: list[FormatReport]) -> None:
+    """Raise CheckFailed naming what is missing, if anything is."""
+    problems = failures(doc, reports)
+    if problems:
+        raise CheckFailed(f"{len(problems)} problem(s) in {doc.name}: " + "; ".join(problems))

@@ -1,0 +1,48 @@
+"""Is a section in a built file? Its heading is there and enough of its words appear, in order."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from ..config import setting
+
+WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words of a text, with typographic quotes, dashes and ligatures made plain."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = text.replace("’", "'").replace("‘", "'").replace("—", " ").replace("–", " ")
+    return WORD.findall(text)
+
+
+def in_order_ratio(expected: str, found: str) -> float:
+    """Share of the expected words that appear in the found text in the same order."""
+    want = words(expected)
+    if not want:
+        return 1.0
+    matcher = SequenceMatcher(None, want, words(found), autojunk=False)
+    matched = sum(block.size for block in matcher.get_matching_blocks())
+    return matched / len(want)
+
+
+@dataclass(frozen=True)
+class Presence:
+    """The verdict for one section in one format, with the reason a person can act on."""
+
+    present: bool
+    detail: str
+
+
+def judge(title: str, expected: str, heading_found: bool, found_text: str) -> Presence:
+    """Present when the heading was found and at least `presence_ratio` of the words are in order."""
+    ratio = in_order_ratio(expected, found_text)
+    threshold = float(setting("presence_ratio"))
+    if not heading_found:
+        return Presence(False, f"heading '{title}' not found")
+    if ratio < threshold:
+        return Presence(False, f"only {ratio:.0%} of the words in order (need {threshold:.0%})")
+    return Presence(True, f"{ratio:.0%} of words")

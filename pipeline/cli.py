@@ -1,0 +1,118 @@
+"""Command line: `python -m pipeline build|check|index`. Domain errors become one line and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from . import __version__
+from .config import setting
+from .errors import PipelineError
+from .formats import ORDER
+
+DESCRIPTION = """\
+Build a patient FAQ written in the pipeline's source format (Pandoc Markdown with YAML metadata,
+one level-2 heading with an {#id} per section, and one ::: plain div per section) into a
+large-print PDF, an EPUB 3 e-book, a plain-language web page and an audio narration; then check
+that every built file holds every section.
+"""
+
+EXAMPLES = """\
+examples:
+  python -m pipeline build source/breast-cancer-recurrence.md
+  python -m pipeline build source/*.md --out output --formats pdf,html
+  python -m pipeline check output/breast-cancer-recurrence source/breast-cancer-recurrence.md
+
+exit codes: 0 ok, 1 check failed, 2 bad source or usage, 3 speech engine failed, 130 interrupted
+"""
+
+
+def _formats(value: str) -> tuple[str, ...]:
+    """Parse --formats, keeping the pipeline's order."""
+    chosen = {name.strip() for name in value.split(",") if name.strip()}
+    unknown = chosen - set(ORDER)
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"choose from {','.join(ORDER)} (got {value!r})")
+    return tuple(name for name in ORDER if name in chosen)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser, with help that explains itself."""
+    top = argparse.ArgumentParser(
+        prog="python -m pipeline",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    top.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", help="build sources into output/NAME/", description="Build each SOURCE into OUT/NAME/ (NAME is the file name without .md).")
+    build.add_argument("sources", nargs="+", type=Path, metavar="SOURCE", help="FAQ source file(s), e.g. source/*.md")
+    build.add_argument("--out", type=Path, default=Path(setting("output")), help="output folder (default: %(default)s)")
+    build.add_argument("--formats", type=_formats, default=tuple(setting("formats")), help=f"comma-separated subset of {','.join(ORDER)} (default: all)")
+    build.add_argument("--paper", choices=("letter", "a4"), default=setting("paper"), help="PDF paper size (default: %(default)s)")
+    build.add_argument("--engine", choices=("piper", "gtts", "espeak"), default=setting("engine"), help="speech engine: piper (offline neural voice, default), gtts (Google, needs internet), espeak (espeak-ng)")
+    build.add_argument("--rate", type=int, default=int(setting("rate_wpm")), metavar="WPM", help="speaking rate in words per minute (default: %(default)s)")
+    build.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="sections synthesised in parallel (default: cores, %(default)s)")
+    build.add_argument("--cache", type=Path, default=Path(setting("cache")), help="cache folder (default: %(default)s)")
+    build.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    check = commands.add_parser("check", help="check a built folder against its source", description="Check that every format in OUTPUT_DIR (a built OUT/NAME/) holds every section of SOURCE; writes OUTPUT_DIR/report.json.")
+    check.add_argument("output_dir", type=Path, metavar="OUTPUT_DIR")
+    check.add_argument("source", type=Path, metavar="SOURCE")
+    check.add_argument("--formats", type=_formats, default=ORDER, help="formats to check (default: all)")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; every PipelineError becomes one line on stderr and its exit code."""
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "build":
+            return _build(args)
+        return _check(args)
+    except PipelineError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted; the previous output was kept", file=sys.stderr)
+        return 130
+
+
+def _build(args: argparse.Namespace) -> int:
+    """`build`: each source into OUT/NAME/."""
+    from .build import BuildOptions, build
+
+    if args.rate < 80 or args.rate > 300:
+        print("error: --rate must be between 80 and 300 words per minute", file=sys.stderr)
+        return 2
+    options = BuildOptions(
+        out_root=args.out, formats=args.formats, paper=args.paper, engine=args.engine,
+        rate_wpm=args.rate, jobs=max(1, args.jobs), cache_dir=args.cache, quiet=args.quiet,
+    )
+    for source in args.sources:
+        build(source, options)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    """`check`: the sections x formats table, report.json, and exit 1 naming what is missing."""
+    from . import checks
+    from .source import parse
+
+    doc = parse(args.source)
+    if not args.output_dir.is_dir():
+        print(f"error: {args.output_dir} is not a built folder (run build first)", file=sys.stderr)
+        return 2
+    reports = checks.run(doc, args.output_dir, args.formats)
+    print(checks.table(doc, reports))
+    checks.enforce(doc, reports)
+    print(f"all {len(doc.sections)} sections present in {', '.join(r.format for r in reports)}")
+    return 0

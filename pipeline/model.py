@@ -1,0 +1,73 @@
+"""The one Document model every output format is built from, parsed once from the source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One spoken piece of a section: a sentence, a list item or the spoken heading.
+
+    `target` is the id of the element in the full-text HTML that shows these words
+    (a sentence `<span id>` or the section heading), so read-aloud can highlight it.
+    """
+
+    target: str
+    text: str
+    pause_ms: int = 300
+
+
+@dataclass(frozen=True)
+class Section:
+    """One question of the FAQ with everything each format needs of it."""
+
+    id: str
+    title: str
+    number: int
+    line: int
+    full_html: str
+    plain_html: str
+    full_text: str
+    plain_text: str
+    narration: tuple[Utterance, ...]
+
+    @property
+    def narration_text(self) -> str:
+        """The whole spoken script of the section, as one string."""
+        return " ".join(u.text for u in self.narration)
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What the source's YAML block says about the document."""
+
+    title: str
+    lang: str
+    subtitle: str = ""
+    publisher: str = ""
+    date: str = ""
+    identifier: str = ""
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+    glossary: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed FAQ: metadata plus ordered sections; `name` is the source's file stem."""
+
+    source: Path
+    name: str
+    meta: Metadata
+    sections: tuple[Section, ...]
+    source_sha256: str
+    warnings: tuple[str, ...] = ()
+
+    def section(self, section_id: str) -> Section:
+        """The section with this id."""
+        for section in self.sections:
+            if section.id == section_id:
+                return section
+        raise KeyError(section_id)

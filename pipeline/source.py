@@ -1,0 +1,270 @@
+"""Reads a FAQ source (Pandoc Markdown + YAML metadata) once into the Document model.
+
+The source format: a YAML block (`title`, `lang` required; `subtitle`, `publisher`, `date`,
+`identifier`, `description`, `keywords`, `glossary` optional), then sections, each a level-2
+heading with an explicit id (`## Question? {#id}`), its full text, and exactly one
+`::: plain` fenced div holding the plain-language rendition.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pypandoc
+import yaml
+
+from . import ast, narration
+from .config import setting
+from .errors import SourceError
+from .model import Document, Metadata, Section
+
+READER = "markdown-auto_identifiers-raw_tex-raw_attribute"
+SAFE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
+OPTIONAL_TEXT_FIELDS = ("subtitle", "publisher", "date", "identifier", "description")
+
+
+@dataclass
+class _Part:
+    """The blocks of one section as read from the AST, before rendering."""
+
+    id: str
+    title: str
+    line: int
+    full: list[dict[str, Any]]
+    plain: list[dict[str, Any]]
+
+
+def parse(path: Path | str) -> Document:
+    """Parse and validate one source file; raise SourceError naming file, line and problem."""
+    path = Path(path)
+    raw = _read_bytes(path)
+    text = _decode(path, raw)
+    meta_text, body, body_line = _split_front_matter(path, text)
+    meta = _metadata(path, meta_text)
+    warnings: list[str] = []
+    blocks = _pandoc_blocks(path, body)
+    blocks = ast.drop_unsafe(blocks, warnings)
+    parts = _sections(path, blocks, body.splitlines(), body_line)
+    rendered = _render_html(parts)
+    sections = tuple(
+        _section(number, part, rendered, len(parts)) for number, part in enumerate(parts, start=1)
+    )
+    return Document(
+        source=path,
+        name=path.stem,
+        meta=meta,
+        sections=sections,
+        source_sha256=hashlib.sha256(raw).hexdigest(),
+        warnings=tuple(f"{path}: {w}" for w in warnings),
+    )
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, refusing missing, empty and oversized files."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SourceError(path, None, "no such file") from None
+    except OSError as exc:
+        raise SourceError(path, None, f"cannot read: {exc.strerror}") from None
+    limit = int(setting("max_source_bytes"))
+    if len(raw) > limit:
+        raise SourceError(path, None, f"file is {len(raw)} bytes, over the limit of {limit}")
+    if not raw.strip():
+        raise SourceError(path, 1, "file is empty")
+    return raw
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    """UTF-8 text, or an error pointing at the first bad byte's line."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SourceError(path, line, f"not UTF-8 (byte 0x{raw[exc.start]:02x})") from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+
+
+def _split_front_matter(path: Path, text: str) -> tuple[str, str, int]:
+    """(YAML text, body text, line number where the body starts)."""
+    match = FRONT_MATTER.match(text)
+    if not match:
+        raise SourceError(path, 1, "missing YAML metadata block (start the file with ---)")
+    body_line = text[: match.end()].count("\n") + 1
+    return match.group(1), text[match.end():], body_line
+
+
+def _metadata(path: Path, meta_text: str) -> Metadata:
+    """Validated metadata from the YAML block."""
+    try:
+        values = yaml.safe_load(meta_text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise SourceError(path, line, f"invalid YAML metadata: {problem}") from None
+    if not isinstance(values, dict):
+        raise SourceError(path, 2, "YAML metadata must be a mapping of field: value")
+
+    def line_of(key: str) -> int:
+        for number, line in enumerate(meta_text.splitlines(), start=2):
+            if line.startswith(f"{key}:"):
+                return number
+        return 1
+
+    for key in ("title", "lang"):
+        value = values.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise SourceError(path, line_of(key), f"'{key}' is missing or empty in the metadata")
+    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", values["lang"].strip()):
+        raise SourceError(path, line_of("lang"), f"'lang' is not a BCP 47 tag: {values['lang']!r}")
+    fields: dict[str, Any] = {}
+    for key in OPTIONAL_TEXT_FIELDS:
+        value = values.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            value = str(value) if key == "date" else None
+            if value is None:
+                raise SourceError(path, line_of(key), f"'{key}' must be text")
+        fields[key] = str(value).strip()
+    keywords = values.get("keywords") or []
+    if isinstance(keywords, str):
+        keywords = [k.strip() for k in keywords.split(",") if k.strip()]
+    if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+        raise SourceError(path, line_of("keywords"), "'keywords' must be a list of words")
+    glossary = values.get("glossary") or {}
+    if not isinstance(glossary, dict):
+        raise SourceError(path, line_of("glossary"), "'glossary' must be a mapping of term: definition")
+    for term, definition in glossary.items():
+        if not isinstance(term, str) or not isinstance(definition, str) or not definition.strip():
+            raise SourceError(
+                path, line_of("glossary"), f"glossary entry {term!r} must be text: plain definition text"
+            )
+    return Metadata(
+        title=values["title"].strip(),
+        lang=values["lang"].strip(),
+        keywords=tuple(keywords),
+        glossary={t.strip(): d.strip() for t, d in glossary.items()},
+        **fields,
+    )
+
+
+def _pandoc_blocks(path: Path, body: str) -> list[dict[str, Any]]:
+    """The body as Pandoc's JSON block list."""
+    try:
+        tree = json.loads(pypandoc.convert_text(body, "json", format=READER, extra_args=["--wrap=none"]))
+    except RuntimeError as exc:
+        raise SourceError(path, None, f"pandoc could not read the file: {exc}") from None
+    return tree["blocks"]
+
+
+def _heading_lines(lines: list[str], first_line: int) -> list[tuple[int, int]]:
+    """(line number, level) of every ATX heading outside fenced code."""
+    found: list[tuple[int, int]] = []
+    fence: str | None = None
+    for offset, line in enumerate(lines):
+        stripped = line.lstrip()
+        marker = re.match(r"(`{3,}|~{3,})", stripped)
+        if marker and not stripped.startswith(":::"):
+            if fence is None:
+                fence = marker.group(1)[0]
+            elif stripped.startswith(fence * 3):
+                fence = None
+            continue
+        heading = re.match(r"(#{1,6})\s", line)
+        if fence is None and heading:
+            found.append((first_line + offset, len(heading.group(1))))
+    return found
+
+
+def _sections(
+    path: Path, blocks: list[dict[str, Any]], lines: list[str], first_line: int
+) -> list[_Part]:
+    """Split the block list into sections, validating ids, headings and plain divs."""
+    headings = iter(_heading_lines(lines, first_line))
+    parts: list[_Part] = []
+    seen: dict[str, int] = {}
+    for block in blocks:
+        if block["t"] == "Header":
+            level, (ident, _classes, _attrs), inlines = block["c"]
+            line = next(headings, (first_line, level))[0]
+            title = ast.stringify(inlines).strip()
+            if level != 2:
+                raise SourceError(path, line, f"heading '{title}' is level {level}; sections are level-2 headings (##)")
+            if not ident:
+                raise SourceError(path, line, f"section '{title}' has no id; write it as: ## {title} {{#some-id}}")
+            if not SAFE_ID.match(ident):
+                raise SourceError(
+                    path, line, f"section id '{ident}' is not a safe file name (use a-z, 0-9 and -, up to 64)"
+                )
+            if ident in seen:
+                raise SourceError(path, line, f"section id '{ident}' is used twice (first on line {seen[ident]})")
+            if not title:
+                raise SourceError(path, line, f"section '{ident}' has an empty heading")
+            seen[ident] = line
+            parts.append(_Part(ident, title, line, [], []))
+        elif not parts:
+            if block["t"] == "Null":
+                continue
+            raise SourceError(
+                path, first_line, "text before the first section belongs nowhere; start with a ## heading"
+            )
+        elif block["t"] == "Div" and "plain" in block["c"][0][1]:
+            part = parts[-1]
+            if part.plain:
+                raise SourceError(path, part.line, f"section '{part.id}' has two ::: plain divs; keep one")
+            part.plain = block["c"][1] or [{"t": "Null"}]
+        else:
+            part = parts[-1]
+            if part.plain:
+                raise SourceError(
+                    path, part.line, f"section '{part.id}' has text after its ::: plain div; put it before"
+                )
+            part.full.append(block)
+    if not parts:
+        raise SourceError(path, first_line, "no sections: add level-2 headings like ## Question? {#id}")
+    for part in parts:
+        if not ast.stringify_blocks(part.full).strip():
+            raise SourceError(path, part.line, f"section '{part.id}' has no text")
+        if not part.plain:
+            raise SourceError(path, part.line, f"section '{part.id}' has no ::: plain div")
+        if not ast.stringify_blocks(part.plain).strip():
+            raise SourceError(path, part.line, f"section '{part.id}' has an empty ::: plain div")
+    return parts
+
+
+def _render_html(parts: list[_Part]) -> dict[str, str]:
+    """HTML of every section's full and plain blocks, from one pandoc call."""
+    blocks: list[dict[str, Any]] = []
+    for part in parts:
+        part.full = ast.mark_sentences(part.full, part.id)
+        for kind, content in (("full", part.full), ("plain", part.plain)):
+            blocks.append({"t": "RawBlock", "c": ["html", f"<!--@@{kind}:{part.id}@@-->"]})
+            blocks.extend(content)
+    blocks.append({"t": "RawBlock", "c": ["html", "<!--@@end@@-->"]})
+    tree = {"pandoc-api-version": ast.API_VERSION, "meta": {}, "blocks": blocks}
+    html = pypandoc.convert_text(json.dumps(tree), "html5", format="json", extra_args=["--wrap=none"])
+    pieces = re.split(r"<!--@@((?:full|plain):[a-z0-9-]+|end)@@-->", html)
+    return {pieces[i]: pieces[i + 1].strip() for i in range(1, len(pieces) - 1, 2)}
+
+
+def _section(number: int, part: _Part, rendered: dict[str, str], total: int) -> Section:
+    """One finished section of the model."""
+    return Section(
+        id=part.id,
+        title=part.title,
+        number=number,
+        line=part.line,
+        full_html=rendered[f"full:{part.id}"],
+        plain_html=rendered[f"plain:{part.id}"],
+        full_text=ast.stringify_blocks(part.full),
+        plain_text=ast.stringify_blocks(part.plain),
+        narration=narration.script(part.id, part.title, number, total, part.full),
+    )
