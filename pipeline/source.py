@@ -43,6 +43,14 @@ class _Part:
 def parse(path: Path | str) -> Document:
     """Parse and validate one source file; raise SourceError naming file, line and problem."""
     path = Path(path)
+    try:
+        return _parse(path)
+    except RecursionError:
+        raise SourceError(path, None, "the text is nested too deeply (lists or quotes inside each other)") from None
+
+
+def _parse(path: Path) -> Document:
+    """The parse itself, in reading order of the file."""
     raw = _read_bytes(path)
     text = _decode(path, raw)
     meta_text, body, body_line = _split_front_matter(path, text)
@@ -159,7 +167,7 @@ def _metadata(path: Path, meta_text: str) -> Metadata:
 def _pandoc_blocks(path: Path, body: str) -> list[dict[str, Any]]:
     """The body as Pandoc's JSON block list."""
     try:
-        tree = json.loads(pypandoc.convert_text(body, "json", format=READER, extra_args=["--wrap=none"]))
+        tree = json.loads(pypandoc.convert_text(body, "json", format=READER, extra_args=["--wrap=none", "--quiet"]))
     except RuntimeError as exc:
         raise SourceError(path, None, f"pandoc could not read the file: {exc}") from None
     return tree["blocks"]
@@ -198,6 +206,11 @@ def _sections(
             title = ast.stringify(inlines).strip()
             if level != 2:
                 raise SourceError(path, line, f"heading '{title}' is level {level}; sections are level-2 headings (##)")
+            unread = re.search(r"\{#([^}]*)\}\s*$", title)
+            if not ident and unread:
+                raise SourceError(
+                    path, line, f"section id '{unread.group(1)}' is not a safe file name (use a-z, 0-9 and -, up to 64)"
+                )
             if not ident:
                 raise SourceError(path, line, f"section '{title}' has no id; write it as: ## {title} {{#some-id}}")
             if not SAFE_ID.match(ident):
@@ -213,9 +226,8 @@ def _sections(
         elif not parts:
             if block["t"] == "Null":
                 continue
-            raise SourceError(
-                path, first_line, "text before the first section belongs nowhere; start with a ## heading"
-            )
+            stray = next((first_line + i for i, line in enumerate(lines) if line.strip()), first_line)
+            raise SourceError(path, stray, "text before the first section belongs nowhere; start with a ## heading")
         elif block["t"] == "Div" and "plain" in block["c"][0][1]:
             part = parts[-1]
             if part.plain:
@@ -250,7 +262,7 @@ def _render_html(parts: list[_Part]) -> dict[str, str]:
             blocks.extend(content)
     blocks.append({"t": "RawBlock", "c": ["html", "<!--@@end@@-->"]})
     tree = {"pandoc-api-version": ast.API_VERSION, "meta": {}, "blocks": blocks}
-    html = pypandoc.convert_text(json.dumps(tree), "html5", format="json", extra_args=["--wrap=none"])
+    html = pypandoc.convert_text(json.dumps(tree), "html5", format="json", extra_args=["--wrap=none", "--quiet"])
     pieces = re.split(r"<!--@@((?:full|plain):[a-z0-9-]+|end)@@-->", html)
     return {pieces[i]: pieces[i + 1].strip() for i in range(1, len(pieces) - 1, 2)}
 
