@@ -8,6 +8,7 @@ build leaves the previous good output untouched.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
 import json
@@ -17,7 +18,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from . import __version__, formats
@@ -83,9 +84,24 @@ def format_key(doc: Document, name: str, options: BuildOptions, state: dict[str,
     return fingerprint(doc.source_sha256, code_digest(), name, chosen, needs, options.source_date_epoch)
 
 
+def release_epoch(doc: Document, options: BuildOptions) -> int:
+    """The time stamped into every output: SOURCE_DATE_EPOCH, else the source's `date`, else its mtime.
+
+    Never the wall clock, so the same source always gives the same bytes.
+    """
+    if options.source_date_epoch is not None:
+        return options.source_date_epoch
+    try:
+        day = datetime.date.fromisoformat(doc.meta.date[:10])
+        return int(datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.timezone.utc).timestamp())
+    except ValueError:
+        return int(doc.source.stat().st_mtime)
+
+
 def build(source: Path, options: BuildOptions) -> Path:
     """Parse one source and build the requested formats into `out_root/NAME/`; returns that folder."""
     doc = parse(source)
+    options = replace(options, source_date_epoch=release_epoch(doc, options))
     for warning in doc.warnings:
         options.progress(doc.name, f"warning: {warning}")
     final = options.out_root / doc.name
