@@ -1,0 +1,311 @@
+"""Reads the built large-print PDF (pypdf and pdfplumber only) and judges what a reader would get.
+
+A section is present when its question is a bookmark AND its heading is in the text at or after
+the bookmarked page, with at least 95 % of its words, in order, before the next section's heading.
+Rules: body type at least 18 pt (the running header/footer, told apart by sitting in the outer
+inch of the page, at least 14 pt), every font embedded, one bookmark per section in order, /Lang,
+a structure tree, marked content, the title shown in the title bar, page labels, metadata, and
+text that extracts in reading order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pdfplumber
+from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+
+from ..config import setting
+from ..model import Document
+from . import FormatReport, presence
+
+FORMAT = "pdf"
+# Large print keeps at least one inch of margin (APH); only the running header and footer live there.
+RUNNING_BAND_PT = 72.0
+SUBSET_PREFIX = re.compile(r"^[A-Z]{6}\+")
+HEADING_KEEP_WORDS = 8  # about the first line and a half of text under a heading
+
+
+@dataclass
+class Page:
+    """What one page shows: body text and the type sizes of body and running header/footer."""
+
+    body_text: str
+    running_text: str
+    body_sizes: list[float] = field(default_factory=list)
+    running_sizes: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Bookmark:
+    """One outline entry: its title and the (0-based) page it opens."""
+
+    title: str
+    page: int | None
+
+
+def check(doc: Document, out_dir: Path) -> FormatReport:
+    """Judge every section and rule of out_dir/NAME.pdf."""
+    report = FormatReport(FORMAT)
+    path = out_dir / f"{doc.name}.pdf"
+    if not path.is_file():
+        return report.missing(doc, f"{path.name} not found")
+    try:
+        reader = PdfReader(path)
+        with pdfplumber.open(path) as plumber:
+            pages = [read_page(page) for page in plumber.pages]
+        bookmarks = read_outline(reader)
+    except (PyPdfError, PdfminerException, MalformedPDFException, OSError, ValueError, KeyError) as exc:
+        return report.missing(doc, f"{path.name} is not a readable PDF: {exc}")
+    headings, page_bounds = judge_sections(doc, report, pages, bookmarks)
+    check_type(report, pages)
+    check_headings_kept(doc, report, headings, page_bounds)
+    check_fonts(report, reader)
+    check_outline(doc, report, bookmarks)
+    check_catalog(doc, report, reader)
+    check_running(report, pages, doc.meta.title)
+    check_reading_order(report, reader, pages)
+    report.figures["pages"] = len(pages)
+    box = reader.pages[0].mediabox if reader.pages else None
+    if box is not None:
+        report.figures["paper_pt"] = [round(float(box.width)), round(float(box.height))]
+    return report
+
+
+def is_running(char: dict[str, Any], height: float) -> bool:
+    """A character in the outer inch at the top or bottom belongs to the running header/footer."""
+    middle = (char["top"] + char["bottom"]) / 2
+    return middle < RUNNING_BAND_PT or middle > height - RUNNING_BAND_PT
+
+
+def read_page(page: pdfplumber.page.Page) -> Page:
+    """Split one page's characters into body and running header/footer, with their sizes."""
+    height = float(page.height)
+    body = page.filter(lambda obj: obj.get("object_type") != "char" or not is_running(obj, height))
+    running = page.filter(lambda obj: obj.get("object_type") != "char" or is_running(obj, height))
+    result = Page(body.extract_text() or "", running.extract_text() or "")
+    for char in page.chars:
+        if not char["text"].strip():
+            continue
+        sizes = result.running_sizes if is_running(char, height) else result.body_sizes
+        sizes.append(round(float(char["size"]), 2))
+    return result
+
+
+def read_outline(reader: PdfReader) -> list[Bookmark]:
+    """Every outline entry, flattened in order, with the page it opens."""
+    found: list[Bookmark] = []
+
+    def walk(entries: list[Any]) -> None:
+        for entry in entries:
+            if isinstance(entry, list):
+                walk(entry)
+                continue
+            try:
+                page = reader.get_destination_page_number(entry)
+            except (PyPdfError, KeyError, ValueError, AttributeError):
+                page = None
+            found.append(Bookmark(str(entry.title), page if page is not None and page >= 0 else None))
+
+    walk(reader.outline)
+    return found
+
+
+def _find(haystack: list[str], needle: list[str], start: int) -> int:
+    """Index of the first occurrence of the word run `needle` at or after start, or -1."""
+    if not needle:
+        return -1
+    for index in range(start, len(haystack) - len(needle) + 1):
+        if haystack[index:index + len(needle)] == needle:
+            return index
+    return -1
+
+
+def judge_sections(
+    doc: Document, report: FormatReport, pages: list[Page], bookmarks: list[Bookmark]
+) -> tuple[dict[str, tuple[int, int]], list[int]]:
+    """Locate each section's heading via its bookmark, then judge the words up to the next heading.
+
+    Returns where each heading sits in the body's words, and the word index where each page starts
+    (plus the end), for the page-layout rules.
+    """
+    body: list[str] = []
+    page_start: list[int] = []
+    for page in pages:
+        page_start.append(len(body))
+        body.extend(presence.words(page.body_text))
+    by_title = {tuple(presence.words(b.title)): b for b in bookmarks}
+    starts: dict[str, tuple[int, int]] = {}  # section id -> (heading position, first word after it)
+    cursor = 0
+    for section in doc.sections:
+        title = presence.words(section.title)
+        bookmark = by_title.get(tuple(title))
+        if bookmark is None or bookmark.page is None or bookmark.page >= len(pages):
+            continue
+        at = _find(body, title, max(cursor, page_start[bookmark.page]))
+        if at >= 0:
+            starts[section.id] = (at, at + len(title))
+            cursor = at + len(title)
+    found_at = sorted(position for position, _ in starts.values())
+    for section in doc.sections:
+        if section.id not in starts:
+            why = "no bookmark" if tuple(presence.words(section.title)) not in by_title else "heading not in the text"
+            report.sections[section.id] = presence.Presence(False, f"heading '{section.title}' not found ({why})")
+            continue
+        position, text_start = starts[section.id]
+        text_end = next((p for p in found_at if p > position), len(body))
+        report.sections[section.id] = presence.judge(
+            section.title, section.full_text, True, " ".join(body[text_start:text_end])
+        )
+    return starts, page_start + [len(body)]
+
+
+def check_headings_kept(doc: Document, report: FormatReport, starts: dict[str, tuple[int, int]],
+                        page_bounds: list[int]) -> None:
+    """No question stands alone at the foot of a page: its first words follow it on the same page."""
+    stranded = []
+    for section in doc.sections:
+        if section.id not in starts:
+            continue
+        position, text_start = starts[section.id]
+        page_end = next(bound for bound in page_bounds[1:] if bound > position)
+        if page_end - text_start < min(HEADING_KEEP_WORDS, len(presence.words(section.full_text))):
+            stranded.append(section.id)
+    report.rule("headings kept with their text", not stranded,
+                f"heading alone at a page foot: {', '.join(stranded)}" if stranded
+                else "every heading has its first lines under it on the same page")
+
+
+def check_type(report: FormatReport, pages: list[Page]) -> None:
+    """The smallest body type and the smallest running header/footer type."""
+    body_min, running_min = (float(v) for v in setting("large_print_min_pt"))
+    body_sizes = [s for p in pages for s in p.body_sizes]
+    running_sizes = [s for p in pages for s in p.running_sizes]
+    smallest_body = min(body_sizes, default=0.0)
+    smallest_running = min(running_sizes, default=0.0)
+    report.figures["smallest_body_pt"] = smallest_body
+    report.figures["smallest_running_pt"] = smallest_running
+    report.rule("body type size", smallest_body >= body_min,
+                f"smallest body text {smallest_body:g} pt (need at least {body_min:g} pt)")
+    report.rule("running header/footer type size", bool(running_sizes) and smallest_running >= running_min,
+                f"smallest header/footer text {smallest_running:g} pt (need at least {running_min:g} pt)")
+
+
+def _fonts_of(resources: Any, seen: set[int], fonts: dict[str, bool]) -> None:
+    """Collect the fonts of a resource dictionary (and of its form XObjects) with their embedding."""
+    if resources is None:
+        return
+    resources = resources.get_object()
+    for font in (resources.get("/Font") or {}).values():
+        font = font.get_object()
+        name = SUBSET_PREFIX.sub("", str(font.get("/BaseFont", font.get("/Name", "unnamed"))).lstrip("/"))
+        fonts[name] = fonts.get(name, True) and _embedded(font)
+    for xobject in (resources.get("/XObject") or {}).values():
+        ref = getattr(xobject, "idnum", None)
+        if ref in seen:
+            continue
+        seen.add(ref)
+        xobject = xobject.get_object()
+        if xobject.get("/Subtype") == "/Form":
+            _fonts_of(xobject.get("/Resources"), seen, fonts)
+
+
+def _embedded(font: Any) -> bool:
+    """Whether a font's program is inside the PDF (Type 3 fonts always are)."""
+    if font.get("/Subtype") == "/Type3":
+        return True
+    if font.get("/Subtype") == "/Type0":
+        font = font["/DescendantFonts"][0].get_object()
+    descriptor = font.get("/FontDescriptor")
+    if descriptor is None:
+        return False
+    descriptor = descriptor.get_object()
+    return any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+
+
+def check_fonts(report: FormatReport, reader: PdfReader) -> None:
+    """Every font used on every page is embedded, so it prints as designed anywhere."""
+    fonts: dict[str, bool] = {}
+    seen: set[int] = set()
+    for page in reader.pages:
+        _fonts_of(page.get("/Resources"), seen, fonts)
+    report.figures["fonts"] = sorted(fonts)
+    loose = sorted(name for name, embedded in fonts.items() if not embedded)
+    report.rule("fonts embedded", bool(fonts) and not loose,
+                f"not embedded: {', '.join(loose)}" if loose else f"{len(fonts)} font(s), all embedded")
+
+
+def check_outline(doc: Document, report: FormatReport, bookmarks: list[Bookmark]) -> None:
+    """One bookmark per section, in the document's order, each opening a page."""
+    expected = [" ".join(presence.words(s.title)) for s in doc.sections]
+    actual = [" ".join(presence.words(b.title)) for b in bookmarks]
+    missing = [s.title for s, want in zip(doc.sections, expected) if want not in actual]
+    in_order = [a for a in actual if a in expected] == [e for e in expected if e in actual]
+    dangling = [b.title for b in bookmarks if b.page is None]
+    ok = not missing and in_order and not dangling and len(actual) == len(expected)
+    if ok:
+        detail = f"{len(bookmarks)} bookmarks, one per section, in order"
+    else:
+        problems = [f"missing: {'; '.join(missing)}"] if missing else []
+        problems += [] if in_order else ["out of order"]
+        problems += [f"open no page: {'; '.join(dangling)}"] if dangling else []
+        problems += [] if len(actual) == len(expected) else [f"{len(actual)} bookmarks for {len(expected)} sections"]
+        detail = ", ".join(problems)
+    report.rule("outline", ok, detail)
+
+
+def _true(flag: Any) -> bool:
+    """A PDF boolean read as Python's (pypdf's BooleanObject(False) is truthy)."""
+    return getattr(flag, "value", flag) is True
+
+
+def check_catalog(doc: Document, report: FormatReport, reader: PdfReader) -> None:
+    """The document-level accessibility entries a screen reader and a viewer rely on."""
+    root = reader.trailer["/Root"]
+    lang = str(root.get("/Lang", ""))
+    report.rule("/Lang", lang.lower() == doc.meta.lang.lower(), f"/Lang is {lang!r} (source says {doc.meta.lang!r})")
+    report.rule("/StructTreeRoot", "/StructTreeRoot" in root, "tagged structure tree present"
+                if "/StructTreeRoot" in root else "no structure tree: not a tagged PDF")
+    marked = _true((root.get("/MarkInfo") or {}).get("/Marked"))
+    report.rule("/MarkInfo Marked", marked, f"/MarkInfo /Marked is {marked}")
+    display = _true((root.get("/ViewerPreferences") or {}).get("/DisplayDocTitle"))
+    report.rule("DisplayDocTitle", display, f"/DisplayDocTitle is {display}")
+    labels = reader.page_labels if "/PageLabels" in root else []
+    report.rule("page labels", len(labels) == len(reader.pages),
+                f"labels {labels[0]}..{labels[-1]}" if labels else "no /PageLabels")
+    info = reader.metadata or {}
+    wanted = {"/Title": doc.meta.title, "/Author": doc.meta.publisher,
+              "/Subject": doc.meta.description, "/Keywords": ", ".join(doc.meta.keywords)}
+    wrong = [key for key, value in wanted.items() if value and str(info.get(key, "")).strip() != value]
+    report.rule("metadata", not wrong, f"wrong or missing: {', '.join(wrong)}" if wrong
+                else "title, author, subject and keywords match the source")
+
+
+def check_running(report: FormatReport, pages: list[Page], title: str) -> None:
+    """Every page carries the title at the top and "Page X of Y" at the foot."""
+    total = len(pages)
+    want_title = presence.words(title)
+    bad = [
+        str(number)
+        for number, page in enumerate(pages, start=1)
+        if f"page {number} of {total}" not in " ".join(presence.words(page.running_text))
+        or " ".join(want_title) not in " ".join(presence.words(page.running_text))
+    ]
+    report.rule("running header and footer", total > 0 and not bad,
+                f"missing on page(s) {', '.join(bad)}" if bad else f"title and 'Page X of {total}' on every page")
+
+
+def check_reading_order(report: FormatReport, reader: PdfReader, pages: list[Page]) -> None:
+    """Text extracts, and the order it is stored in (what assistive tech reads) matches the layout."""
+    laid_out = " ".join(p.body_text for p in pages)
+    stored = " ".join(page.extract_text() or "" for page in reader.pages)
+    ratio = presence.in_order_ratio(laid_out, stored)
+    threshold = float(setting("presence_ratio"))
+    report.figures["reading_order_ratio"] = round(ratio, 3)
+    report.rule("text in reading order", bool(presence.words(laid_out)) and ratio >= threshold,
+                f"{ratio:.0%} of the words stored in the order they are laid out")

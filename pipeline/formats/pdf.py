@@ -1,0 +1,205 @@
+"""The large-print PDF handout a clinic prints: the full original wording of every section.
+
+It is the shared HTML page (`pipeline.page.document`) plus one step, WeasyPrint, with
+`styles/large-print.css`, Atkinson Hyperlegible embedded, tagged as PDF/UA-1 with one bookmark per
+section, page labels, and dates and file identifier taken from SOURCE_DATE_EPOCH so that two builds
+of the same source are byte-identical. WeasyPrint may only read files of the project (the
+stylesheet, the packaged fonts, images under the project): never the network, never elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import pydyf
+import weasyprint
+from weasyprint.urls import URLFetcher
+
+from ..cache import fingerprint, write_atomic
+from ..config import PROJECT_ROOT, STYLES_DIR
+from ..model import Document, Metadata
+from ..page import document, heading
+
+if TYPE_CHECKING:
+    from ..build import BuildOptions
+
+NAME = "pdf"
+NEEDS: tuple[str, ...] = ()
+OPTIONS = ("paper",)
+
+STYLESHEET = STYLES_DIR / "large-print.css"
+FONT_FAMILY = "Atkinson Hyperlegible"
+FONT_FILES = (  # file in the font package, CSS weight, CSS style
+    ("AtkinsonHyperlegible-Regular.ttf", "normal", "normal"),
+    ("AtkinsonHyperlegible-Bold.ttf", "bold", "normal"),
+    ("AtkinsonHyperlegible-Italic.ttf", "normal", "italic"),
+    ("AtkinsonHyperlegible-BoldItalic.ttf", "bold", "italic"),
+)
+PAPER_SIZES = {"letter": "letter", "a4": "A4"}
+FORMATS_OFFERED = "an e-book, a web page and an audio recording"
+
+
+class RefusedResource(ValueError):
+    """A resource the handout may not fetch; WeasyPrint drops it with a warning and goes on."""
+
+
+class HandoutFetcher(URLFetcher):
+    """Lets WeasyPrint read files under the allowed folders only: a pasted source cannot reach out."""
+
+    def __init__(self, roots: tuple[Path, ...]) -> None:
+        super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
+        self.roots = tuple(root.resolve() for root in roots)
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None):  # noqa: ANN201 (WeasyPrint's response)
+        """The resource, if it is inline data or a local file inside an allowed folder."""
+        scheme = url.split(":", 1)[0].lower()
+        if scheme == "data":
+            return super().fetch(url, headers)
+        if scheme != "file":
+            raise RefusedResource(f"refused {url}: the handout never fetches from the network")
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise RefusedResource(f"refused {url}: files on other machines are not read")
+        path = Path(url2pathname(parts.path)).resolve()
+        if not any(path.is_relative_to(root) for root in self.roots):
+            raise RefusedResource(f"refused {url}: outside the project")
+        return super().fetch(path.as_uri(), headers)
+
+
+def font_dir() -> Path | None:
+    """Where the Atkinson Hyperlegible files are, or None (the CSS then falls back to a sans-serif)."""
+    try:
+        import fontpkg_atkinson_hyperlegible as package
+    except ImportError:
+        return None
+    folder = Path(package.ROOT) / "files"
+    return folder if (folder / FONT_FILES[0][0]).is_file() else None
+
+
+def font_faces(folder: Path | None) -> str:
+    """@font-face rules embedding the packaged font files (file:// URLs the fetcher allows)."""
+    if folder is None:
+        return ""
+    rules = []
+    for file_name, weight, style in FONT_FILES:
+        path = folder / file_name
+        if path.is_file():
+            rules.append(
+                f'@font-face {{ font-family: "{FONT_FAMILY}"; src: url("{path.resolve().as_uri()}"); '
+                f"font-weight: {weight}; font-style: {style}; }}"
+            )
+    return "\n".join(rules)
+
+
+def stylesheet(paper: str, css: str | None = None) -> str:
+    """The handout's CSS: font faces, the large-print rules (or `css`, e.g. a test's), paper size."""
+    rules = STYLESHEET.read_text(encoding="utf-8") if css is None else css
+    size = PAPER_SIZES.get(paper.lower())
+    if size is None:
+        raise ValueError(f"unknown paper size {paper!r}; choose from {', '.join(PAPER_SIZES)}")
+    return f"{font_faces(font_dir())}\n{rules}\n@page {{ size: {size}; }}\n"
+
+
+def display_date(meta: Metadata) -> str:
+    """The source's date written out for a reader ("November 25, 2026"); as given if not ISO."""
+    try:
+        day = dt.date.fromisoformat(meta.date)
+    except ValueError:
+        return meta.date
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def creation_date(meta: Metadata, source_date_epoch: int | None) -> str:
+    """The PDF's creation date: SOURCE_DATE_EPOCH when set (reproducible), else the source's date."""
+    if source_date_epoch is not None:
+        moment = dt.datetime.fromtimestamp(source_date_epoch, dt.timezone.utc)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return dt.date.fromisoformat(meta.date).isoformat()
+    except ValueError:
+        return ""
+
+
+def head_meta(meta: Metadata, created: str) -> str:
+    """<meta> elements WeasyPrint turns into the PDF's Author, Subject, Keywords and dates."""
+    fields = [("author", meta.publisher), ("description", meta.description or meta.subtitle),
+              ("keywords", ", ".join(meta.keywords)), ("generator", "faq-pipeline"),
+              ("dcterms.created", created), ("dcterms.modified", created)]
+    return "".join(
+        f'<meta name="{name}" content="{escape(value, quote=True)}">\n' for name, value in fields if value
+    )
+
+
+def first_page(doc: Document) -> str:
+    """What a clinic hands out on page one: title, subtitle, date, publisher, about, contents."""
+    meta = doc.meta
+    lines = [f"<h1>{escape(meta.title)}</h1>"]
+    if meta.subtitle:
+        lines.append(f'<p class="subtitle">{escape(meta.subtitle)}</p>')
+    if meta.date:
+        lines.append(f'<p class="edition">Updated {escape(display_date(meta))}</p>')
+    if meta.publisher:
+        lines.append(f'<p class="publisher">From {escape(meta.publisher)}</p>')
+    lines.append(
+        '<section class="about" aria-labelledby="handout_about">'
+        '<h2 id="handout_about">About this handout</h2>'
+        f"<p>This large-print handout also comes as {FORMATS_OFFERED}. "
+        "Ask your care team for the one that suits you.</p></section>"
+    )
+    entries = "".join(
+        f'<li><a href="#{escape(s.id, quote=True)}">{escape(s.title)}</a></li>' for s in doc.sections
+    )
+    lines.append(
+        '<section class="contents" aria-labelledby="handout_contents">'
+        f'<h2 id="handout_contents">Contents</h2><ol>{entries}</ol></section>'
+    )
+    return '<section class="cover">\n' + "\n".join(lines) + "\n</section>"
+
+
+def handout_html(doc: Document, css: str, created: str) -> str:
+    """The whole handout as one HTML page: first page, then every section in its original wording."""
+    sections = "\n".join(
+        f'<section aria-labelledby="{escape(s.id, quote=True)}">\n{heading(s.id, s.title)}\n{s.full_html}\n</section>'
+        for s in doc.sections
+    )
+    body = f"{first_page(doc)}\n<main>\n{sections}\n</main>"
+    return document(doc, body, head=head_meta(doc.meta, created), css=css)
+
+
+def add_page_labels(_document: weasyprint.Document, pdf: pydyf.PDF) -> None:
+    """Page labels 1, 2, 3... so a viewer's page box matches the "Page X of Y" footer."""
+    pdf.catalog["PageLabels"] = pydyf.Dictionary(
+        {"Nums": pydyf.Array([0, pydyf.Dictionary({"S": "/D"})])}
+    )
+
+
+def allowed_roots() -> tuple[Path, ...]:
+    """Folders WeasyPrint may read: the project and the font package (wherever the venv is)."""
+    roots = [PROJECT_ROOT]
+    fonts = font_dir()
+    if fonts is not None:
+        roots.append(fonts)
+    return tuple(roots)
+
+
+def handout_pdf(doc: Document, paper: str, source_date_epoch: int | None, css: str | None = None) -> bytes:
+    """Render the handout to PDF bytes; `css` replaces the large-print rules (tests use a 12 pt one)."""
+    created = creation_date(doc.meta, source_date_epoch)
+    html = handout_html(doc, stylesheet(paper, css), created)
+    base_url = doc.source.resolve().parent.as_uri() + "/"
+    identifier = fingerprint(doc.source_sha256, paper, source_date_epoch)[:32].encode("ascii")
+    page = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=HandoutFetcher(allowed_roots()))
+    return page.write_pdf(
+        pdf_variant="pdf/ua-1", pdf_identifier=identifier, finisher=add_page_labels,
+    )
+
+
+def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
+    """Write out_dir/NAME.pdf atomically."""
+    pdf = handout_pdf(doc, options.paper, options.source_date_epoch)
+    return write_atomic(out_dir / f"{doc.name}.pdf", pdf)
