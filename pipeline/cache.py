@@ -29,6 +29,7 @@ def write_atomic(path: Path, content: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
+        os.chmod(tmp, 0o644)  # published files are read by web servers and other users
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

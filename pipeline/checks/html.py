@@ -1,0 +1,237 @@
+"""Check the built web page (`index.html`) from the file alone: every section's plain answer is
+under its heading, each answer reads at the grade the readers need, and the page keeps the rules
+a screen reader, a keyboard and a hostile source depend on.
+
+Readability is measured on the text the page shows (the plain answer, not the folded-away full
+text), one paragraph or list item at a time, with `pipeline.readability`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import lxml.html
+from lxml import etree
+
+from .. import readability
+from ..config import setting
+from ..model import Document, Section
+from . import FormatReport, presence
+
+FORMAT = "html"
+PAGE = "index.html"
+BLOCKS = {"p", "li", "dt", "dd", "blockquote", "h3", "h4", "h5", "h6", "td", "th", "pre", "caption", "figcaption"}
+ACTIVE_ELEMENTS = ("script", "iframe", "frame", "object", "embed", "applet", "base", "portal")
+SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
+LANDMARKS = ("header", "nav", "main", "footer")
+
+
+def check(doc: Document, out_dir: Path) -> FormatReport:
+    """Presence per section, readability per section, and the page's own rules."""
+    report = FormatReport(FORMAT)
+    path = out_dir / PAGE
+    if not path.is_file():
+        return report.missing(doc, f"{PAGE} not found")
+    try:
+        page = lxml.html.fromstring(path.read_bytes())
+    except (etree.ParserError, ValueError) as exc:
+        return report.missing(doc, f"{PAGE} cannot be parsed: {exc}")
+    report.figures["bytes"] = path.stat().st_size
+    measured: dict[str, readability.Readability] = {}
+    for section in doc.sections:
+        region = answer_region(page, section)
+        heading_found = region is not None
+        found = text_of(region) if region is not None else ""
+        report.sections[section.id] = presence.judge(section.title, section.plain_text, heading_found, found)
+        if region is not None:
+            measured[section.id] = readability.measure(blocks(region))
+    readability_rules(report, doc, measured)
+    page_rules(report, doc, page, out_dir)
+    return report
+
+
+def answer_region(page: lxml.html.HtmlElement, section: Section) -> lxml.html.HtmlElement | None:
+    """The plain answer under the section's h2 (None when the heading is missing or retitled)."""
+    for h2 in page.xpath("//h2[@id=$id]", id=section.id):
+        if squash(h2.text_content()) != squash(section.title):
+            continue
+        container = h2.getparent()
+        plain = container.xpath("./div[contains(concat(' ', normalize-space(@class), ' '), ' plain ')]")
+        if plain:
+            return plain[0]
+    return None
+
+
+def squash(value: str) -> str:
+    """Text with runs of white space made one space."""
+    return " ".join(value.split())
+
+
+def text_of(element: lxml.html.HtmlElement) -> str:
+    """The visible words of an element, block by block."""
+    return "\n\n".join(blocks(element))
+
+
+def blocks(element: lxml.html.HtmlElement) -> list[str]:
+    """The text of each paragraph or list item in reading order (a block's own words, not its sub-blocks)."""
+    found = [squash(_own_text(element))]
+    for block in element.iterdescendants(*BLOCKS):
+        found.append(squash(_own_text(block)))
+    return [b for b in found if b]
+
+
+def _own_text(element: lxml.html.HtmlElement) -> str:
+    """Words directly in this block and its inline children, leaving nested blocks to themselves."""
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in BLOCKS and not any(
+            isinstance(d.tag, str) and d.tag in BLOCKS for d in child.iterdescendants()
+        ):
+            parts.append(child.text_content())
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def readability_rules(report: FormatReport, doc: Document, measured: dict[str, readability.Readability]) -> None:
+    """Grade and sentence length per section and the median grade, against `[tool.pipeline]` limits."""
+    grade_max = float(setting("grade_max"))
+    median_max = float(setting("grade_median_max"))
+    words_max = float(setting("sentence_words_max"))
+    for section in doc.sections:
+        figures = measured.get(section.id)
+        if figures is None:
+            report.rule(f"readability {section.id}", False, "no plain answer found on the page to measure")
+            continue
+        ok = figures.grade <= grade_max and figures.sentence_words <= words_max and figures.sentences > 0
+        report.rule(
+            f"readability {section.id}", ok,
+            f"FK grade {figures.grade:.1f} (max {grade_max:g}), {figures.sentence_words:.1f} words per "
+            f"sentence (max {words_max:g}), {figures.sentences} sentences",
+        )
+    median = readability.median_grade(measured.values())
+    report.rule(
+        "readability median", bool(measured) and median <= median_max,
+        f"median FK grade {median:.1f} (max {median_max:g}) over {len(measured)} sections",
+    )
+    report.figures["readability"] = {sid: m.as_dict() for sid, m in measured.items()}
+    report.figures["grade_median"] = round(median, 1)
+
+
+def page_rules(report: FormatReport, doc: Document, page: lxml.html.HtmlElement, out_dir: Path) -> None:
+    """Language, outline, landmarks, no active content, players and links that work."""
+    lang = page.get("lang", "")
+    report.rule("lang", lang == doc.meta.lang, f'<html lang="{lang}"> (source says {doc.meta.lang})')
+    h1 = page.xpath("//h1")
+    report.rule("one h1", len(h1) == 1, f"{len(h1)} h1 element(s)")
+    report.rule("headings in order", *_heading_order(page))
+    missing = [name for name in LANDMARKS if not page.xpath(f"//{name}")]
+    skip = page.xpath("//body//a[1]/@href")
+    main_id = page.xpath("//main/@id")
+    skip_ok = bool(skip and main_id and skip[0] == f"#{main_id[0]}")
+    report.rule(
+        "landmarks and skip link", not missing and skip_ok,
+        ("missing " + ", ".join(missing) + "; " if missing else f"{', '.join(LANDMARKS)} present; ")
+        + ("first link skips to main" if skip_ok else "first link does not skip to <main id>"),
+    )
+    report.rule("no scripts", *_no_active_content(page))
+    report.rule("audio players", *_players(doc, page, out_dir))
+    report.rule("links resolve", *_links(page, out_dir))
+    report.rule("glossary", *_glossary(doc, page))
+
+
+def _heading_order(page: lxml.html.HtmlElement) -> tuple[bool, str]:
+    """The outline starts at h1 and never skips a level going down."""
+    levels = [int(h.tag[1]) for h in page.iter("h1", "h2", "h3", "h4", "h5", "h6")]
+    if not levels or levels[0] != 1:
+        return False, f"outline starts at h{levels[0] if levels else '?'} instead of h1"
+    for before, after in zip(levels, levels[1:]):
+        if after > before + 1:
+            return False, f"h{before} followed by h{after}"
+    return True, f"{len(levels)} headings, levels " + "/".join(f"h{n}×{levels.count(n)}" for n in sorted(set(levels)))
+
+
+def _no_active_content(page: lxml.html.HtmlElement) -> tuple[bool, str]:
+    """No script, frame or plug-in element, no event handler attribute, no script URL."""
+    found: list[str] = [f"<{e.tag}>" for e in page.iter(*ACTIVE_ELEMENTS)]
+    for element in page.iter():
+        if not isinstance(element.tag, str):
+            continue
+        for name, value in element.attrib.items():
+            if name.lower().startswith("on"):
+                found.append(f"{name}= on <{element.tag}>")
+            elif "".join(value.split()).lower().startswith(SCRIPT_SCHEMES):
+                found.append(f"{name}={value[:30]!r} on <{element.tag}>")
+    if found:
+        return False, "active content: " + ", ".join(found[:5]) + (" ..." if len(found) > 5 else "")
+    return True, "no script, frame, handler or script URL"
+
+
+def _local_file(out_dir: Path, href: str) -> Path | None:
+    """The file a relative link points to, if it stays inside the built folder."""
+    target = (out_dir / unquote(urlsplit(href).path)).resolve()
+    root = out_dir.resolve()
+    return target if target.is_relative_to(root) else None
+
+
+def _players(doc: Document, page: lxml.html.HtmlElement, out_dir: Path) -> tuple[bool, str]:
+    """Every player's file exists and has a name; every section MP3 on disk has its player."""
+    players = page.xpath("//audio")
+    problems: list[str] = []
+    sources = set()
+    for player in players:
+        src = player.get("src") or next(iter(player.xpath("./source/@src")), "")
+        sources.add(src)
+        target = _local_file(out_dir, src) if src else None
+        if target is None or not target.is_file():
+            problems.append(f"{src or '(no src)'} not found")
+        if player.get("controls") is None:
+            problems.append(f"{src} has no controls")
+        if not (player.get("aria-label") or player.get("aria-labelledby")):
+            problems.append(f"{src} has no accessible name")
+    for section in doc.sections:
+        href = f"audio/{section.number:02d}-{section.id}.mp3"
+        if (out_dir / href).is_file() and href not in sources:
+            problems.append(f"section '{section.id}' has {href} but no player")
+    if problems:
+        return False, "; ".join(problems[:5])
+    if not players:
+        return True, "no audio built beside the page, so no players"
+    return True, f"{len(players)} players, every file present"
+
+
+def _links(page: lxml.html.HtmlElement, out_dir: Path) -> tuple[bool, str]:
+    """Every in-page link lands on an id and every relative link on a file beside the page."""
+    ids = set(page.xpath("//@id"))
+    broken: list[str] = []
+    local = external = 0
+    for href in page.xpath("//a/@href"):
+        parts = urlsplit(href)
+        if parts.scheme or parts.netloc:
+            external += 1
+            continue
+        if not parts.path:
+            if unquote(parts.fragment) not in ids:
+                broken.append(href)
+            continue
+        local += 1
+        target = _local_file(out_dir, href)
+        if target is None or not target.is_file():
+            broken.append(href)
+    if broken:
+        return False, "broken: " + ", ".join(broken[:5])
+    return True, f"{local} file links and every in-page link resolve ({external} external)"
+
+
+def _glossary(doc: Document, page: lxml.html.HtmlElement) -> tuple[bool, str]:
+    """Each glossary term is a <dfn id> in a list of definitions, and each term link lands on one."""
+    if not doc.meta.glossary:
+        return True, "the source has no glossary"
+    defined = {squash(d.text_content()).lower(): d.get("id") for d in page.xpath("//dl//dfn[@id]")}
+    missing = [t for t in doc.meta.glossary if t.lower() not in defined]
+    targets = {f"#{i}" for i in defined.values()}
+    links = page.xpath("//a[contains(concat(' ', normalize-space(@class), ' '), ' term ')]/@href")
+    stray = [h for h in links if h not in targets]
+    if missing or stray:
+        return False, f"undefined: {', '.join(missing) or 'none'}; term links to nowhere: {', '.join(stray) or 'none'}"
+    return True, f"{len(defined)} terms defined, {len(links)} first uses linked"

@@ -1,0 +1,413 @@
+"""The plain-language web page a patient reads on a phone in a waiting room: `index.html`.
+
+Every section's plain rendition under its question, with medical words linked to a glossary, a
+player for that section's narration, and the full original text (which is also the transcript of
+the recording) folded away in a <details>. One self-contained page: CSS inline, Atkinson
+Hyperlegible as WOFF2 files beside it in `fonts/` (system sans-serif if they cannot load), no
+script at all, and a Content-Security-Policy that forbids any, so whatever a pasted source might
+smuggle in cannot run. Same source, same bytes: nothing time- or machine-dependent is written.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import fontpkg_atkinson_hyperlegible
+import lxml.html
+from fontTools.ttLib import woff2
+from lxml import etree
+
+from ..cache import fingerprint, write_atomic
+from ..config import STYLES_DIR
+from ..model import Document, Section
+from ..page import document, heading, text
+
+if TYPE_CHECKING:
+    from ..build import BuildOptions
+
+NAME = "html"
+NEEDS: tuple[str, ...] = ("audio",)  # the players link the section MP3s and show their lengths
+OPTIONS = ("formats",)  # the "other ways to read" links name the formats built alongside
+PAGE = "index.html"
+STYLESHEET = STYLES_DIR / "page.css"
+FONT_FAMILY = "Atkinson Hyperlegible"
+FONTS = (  # file in the font package, CSS weight, CSS style
+    ("AtkinsonHyperlegible-Regular", "400", "normal"),
+    ("AtkinsonHyperlegible-Bold", "700", "normal"),
+    ("AtkinsonHyperlegible-Italic", "400", "italic"),
+    ("AtkinsonHyperlegible-BoldItalic", "700", "italic"),
+)
+
+# Fragments come from pandoc after the parser dropped raw HTML; this is a second lock on the door.
+DROPPED_ELEMENTS = {
+    "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "form", "input",
+    "button", "select", "textarea", "link", "meta", "base", "svg", "math", "img", "picture",
+    "video", "audio", "source", "track", "canvas", "template", "noscript", "portal",
+}
+SAFE_URL = re.compile(r"^(?:https?:|mailto:|tel:|#|[^:/?#]*(?:[/?#]|$))", re.I)
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "poster", "srcset", "background"}
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+FULL_NOTE = "This is the original text, with more detail."
+FULL_NOTE_HEARD = "This is the original text, with more detail. It is also what the recording says."
+NO_MARKUP = {"a", "abbr", "dfn", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "summary"}
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One MP3 of the narration as the audio format left it: where it is and how long it plays."""
+
+    href: str
+    seconds: float | None
+
+
+def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
+    """Write index.html and its fonts into out_dir; returns the page."""
+    fonts = write_fonts(out_dir, options)
+    css = font_faces(fonts) + STYLESHEET.read_text(encoding="utf-8")
+    html = page_html(doc, css, recordings(doc, out_dir), offers(doc, out_dir, options))
+    return write_atomic(out_dir / PAGE, html.encode("utf-8"))
+
+
+def write_fonts(out_dir: Path, options: BuildOptions) -> list[tuple[str, str, str]]:
+    """Atkinson Hyperlegible as WOFF2 beside the page (a quarter of the TTF's size, for slow phones)."""
+    source = Path(fontpkg_atkinson_hyperlegible.ROOT) / "files"
+    written = []
+    for stem, weight, style in FONTS:
+        ttf = (source / f"{stem}.ttf").read_bytes()
+        key = fingerprint("woff2", hashlib.sha256(ttf).hexdigest())
+        cached = options.cache.get("font", key, ".woff2")
+        if cached is None:
+            packed = io.BytesIO()
+            woff2.compress(io.BytesIO(ttf), packed)
+            cached = options.cache.put("font", key, ".woff2", packed.getvalue())
+        write_atomic(out_dir / "fonts" / f"{stem}.woff2", cached.read_bytes())
+        written.append((f"fonts/{stem}.woff2", weight, style))
+    return written
+
+
+def font_faces(fonts: list[tuple[str, str, str]]) -> str:
+    """@font-face rules for the files written beside the page."""
+    return "".join(
+        f'@font-face {{ font-family: "{FONT_FAMILY}"; src: url("{href}") format("woff2"); '
+        f"font-weight: {weight}; font-style: {style}; font-display: swap; }}\n"
+        for href, weight, style in fonts
+    )
+
+
+def recordings(doc: Document, out_dir: Path) -> dict[str, Recording]:
+    """The narration MP3s that exist beside the page, by section id (and "" for the whole guide)."""
+    lengths: dict[str, float] = {}
+    try:
+        timings = json.loads((out_dir / "audio" / "timings.json").read_text(encoding="utf-8"))
+        lengths = {s["file"]: float(s["duration"]) for s in timings.get("sections", [])}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    found: dict[str, Recording] = {}
+    for section in doc.sections:
+        name = audio_name(section)
+        if (out_dir / "audio" / name).is_file():
+            found[section.id] = Recording(f"audio/{name}", lengths.get(name))
+    if (out_dir / "audio" / f"{doc.name}.mp3").is_file():
+        total = sum(lengths.values()) if len(lengths) == len(doc.sections) else None
+        found[""] = Recording(f"audio/{doc.name}.mp3", total)
+    return found
+
+
+def audio_name(section: Section) -> str:
+    """The section's MP3 file name, as the audio format writes it."""
+    return f"{section.number:02d}-{section.id}.mp3"
+
+
+def offers(doc: Document, out_dir: Path, options: BuildOptions) -> list[tuple[str, str, str]]:
+    """(href, what it is, how to use it) for the PDF and EPUB built with or beside this page."""
+    offered = []
+    for fmt, href, label, note in (
+        ("pdf", f"{doc.name}.pdf", "Large-print handout", "PDF, to print or zoom"),
+        ("epub", f"{doc.name}.epub", "E-book", "EPUB, for a reading app; it can read aloud too"),
+    ):
+        if options.wants(fmt) or (out_dir / href).is_file():
+            offered.append((href, label, note))
+    return offered
+
+
+def page_html(doc: Document, css: str, found: dict[str, Recording], offered: list[tuple[str, str, str]]) -> str:
+    """The whole page: header, ways to read, contents, answers, glossary, footer."""
+    ids = PageIds(doc)
+    body = "\n".join([
+        f'<a class="skip-link" href="#{ids.main}">Skip to the questions and answers</a>',
+        masthead(doc, ids),
+        other_ways(found.get(""), offered, ids),
+        contents(doc, ids),
+        f'<main id="{ids.main}">',
+        *(answer(doc, section, found.get(section.id), ids) for section in doc.sections),
+        glossary(doc, ids),
+        "</main>",
+        footer(doc, ids),
+    ])
+    return document(doc, body, css=css, head=head_meta(doc, css))
+
+
+def head_meta(doc: Document, css: str) -> str:
+    """Description, colour schemes, and a policy that lets the page run nothing and fetch only its own files."""
+    style_hash = base64.b64encode(hashlib.sha256(f"\n{css}\n".encode("utf-8")).digest()).decode()
+    policy = (
+        f"default-src 'none'; style-src 'sha256-{style_hash}'; font-src 'self'; media-src 'self'; "
+        "img-src 'self'; base-uri 'none'; form-action 'none'"
+    )
+    tags = [
+        f'<meta http-equiv="Content-Security-Policy" content="{policy}">',
+        '<meta name="color-scheme" content="light dark">',
+    ]
+    if doc.meta.description:
+        tags.append(f'<meta name="description" content="{escape(doc.meta.description, quote=True)}">')
+    return "\n".join(tags) + "\n"
+
+
+class PageIds:
+    """The page's own ids, kept clear of section and sentence ids so links never land wrong."""
+
+    def __init__(self, doc: Document) -> None:
+        self.taken: set[str] = set()
+        for section in doc.sections:
+            self.taken.add(section.id)
+            self.taken.update(re.findall(r'\sid="([^"]+)"', section.full_html + section.plain_html))
+        self.top = self.new("top")
+        self.main = self.new("main")
+        self.ways = self.new("other-ways")
+        self.contents = self.new("contents")
+        self.glossary = self.new("glossary")
+        self.terms = {term: self.new(f"glossary-{slug(term)}") for term in sorted(doc.meta.glossary, key=str.lower)}
+
+    def new(self, wanted: str) -> str:
+        """wanted, or wanted-2, -3... if a section already uses it."""
+        candidate, n = wanted, 1
+        while candidate in self.taken:
+            n += 1
+            candidate = f"{wanted}-{n}"
+        self.taken.add(candidate)
+        return candidate
+
+
+def slug(term: str) -> str:
+    """A glossary term as an id fragment."""
+    return re.sub(r"[^a-z0-9]+", "-", term.lower()).strip("-") or "term"
+
+
+def masthead(doc: Document, ids: PageIds) -> str:
+    """Title, subtitle and who published it."""
+    parts = [f'<header class="masthead" id="{ids.top}">', '<div class="measure">']
+    if doc.meta.publisher:
+        parts.append(f'<p class="publisher">{text(doc.meta.publisher)}</p>')
+    parts.append(f"<h1>{text(doc.meta.title)}</h1>")
+    if doc.meta.subtitle:
+        parts.append(f'<p class="subtitle">{text(doc.meta.subtitle)}</p>')
+    parts.append(
+        '<p class="welcome">Take your time. Read one answer at a time, or listen to it. '
+        "Words in <span class=\"term-sample\">dotted underline</span> are explained at the end.</p>"
+    )
+    parts += ["</div>", "</header>"]
+    return "\n".join(parts)
+
+
+def other_ways(whole: Recording | None, offered: list[tuple[str, str, str]], ids: PageIds) -> str:
+    """Links near the top to the whole recording, the large-print PDF and the EPUB."""
+    items = []
+    if whole is not None:
+        length = f", {duration_words(whole.seconds)}" if whole.seconds else ""
+        items.append((whole.href, "Listen to the whole guide", f"MP3 audio{length}"))
+    items += offered
+    if not items:
+        return ""
+    links = "\n".join(
+        f'<li><a href="{escape(href, quote=True)}">{text(label)}</a> <span class="note">({text(note)})</span></li>'
+        for href, label, note in items
+    )
+    return (
+        f'<nav class="other-ways measure" aria-labelledby="{ids.ways}">\n'
+        f'<h2 id="{ids.ways}">Other ways to read and listen</h2>\n<ul>\n{links}\n</ul>\n</nav>'
+    )
+
+
+def contents(doc: Document, ids: PageIds) -> str:
+    """The numbered list of questions, each a link to its answer."""
+    items = "\n".join(f'<li><a href="#{s.id}">{text(s.title)}</a></li>' for s in doc.sections)
+    extra = f'\n<p class="to-glossary"><a href="#{ids.glossary}">Words to know</a></p>' if doc.meta.glossary else ""
+    return (
+        f'<nav class="contents measure" aria-labelledby="{ids.contents}">\n'
+        f'<h2 id="{ids.contents}">Questions in this guide</h2>\n<ol>\n{items}\n</ol>{extra}\n</nav>'
+    )
+
+
+def answer(doc: Document, section: Section, recording: Recording | None, ids: PageIds) -> str:
+    """One question: heading, player, plain answer with glossary links, the full text folded away."""
+    parts = [f'<section class="answer measure" aria-labelledby="{section.id}">', heading(section.id, section.title)]
+    if recording is not None:
+        length = f" · {duration_words(recording.seconds)}" if recording.seconds else ""
+        parts.append(
+            '<div class="listen">\n'
+            f'<p class="listen-label" aria-hidden="true">Listen to this answer{length}</p>\n'
+            f'<audio controls preload="none" src="{escape(recording.href, quote=True)}" '
+            f'aria-label="{escape(f"Listen to the answer: {section.title}", quote=True)}"></audio>\n</div>'
+        )
+    parts.append(f'<div class="plain">\n{mark_glossary(safe_fragment(section.plain_html), doc, ids)}\n</div>')
+    parts.append(
+        '<details class="original">\n<summary>Read the full, detailed answer</summary>\n'
+        f'<div class="full">\n<p class="full-note">{FULL_NOTE if recording is None else FULL_NOTE_HEARD}</p>\n'
+        f"{safe_fragment(section.full_html)}\n</div>\n</details>"
+    )
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def glossary(doc: Document, ids: PageIds) -> str:
+    """Every glossary term with its plain definition; each term is the <dfn> the text links to."""
+    if not doc.meta.glossary:
+        return ""
+    entries = "\n".join(
+        f'<div class="entry"><dt><dfn id="{ids.terms[term]}">{text(term)}</dfn></dt>'
+        f'<dd id="{ids.terms[term]}-meaning">{text(doc.meta.glossary[term])}</dd></div>'
+        for term in sorted(doc.meta.glossary, key=str.lower)
+    )
+    return (
+        f'<section class="glossary measure" aria-labelledby="{ids.glossary}">\n'
+        f'<h2 id="{ids.glossary}">Words to know</h2>\n<dl>\n{entries}\n</dl>\n</section>'
+    )
+
+
+def footer(doc: Document, ids: PageIds) -> str:
+    """Who made it, when, the reminder that a care team knows the reader best, and the way back up."""
+    made = " · ".join(v for v in (text(doc.meta.publisher), readable_date(doc.meta.date)) if v)
+    lines = ['<footer class="page-footer">', '<div class="measure">']
+    lines.append("<p>This guide does not replace advice from your own care team. Please ask them any question you have.</p>")
+    if made:
+        lines.append(f'<p class="made">{made}</p>')
+    lines += [f'<p><a href="#{ids.top}">Back to the top</a></p>', "</div>", "</footer>"]
+    return "\n".join(lines)
+
+
+def readable_date(value: str) -> str:
+    """An ISO date as a person says it ("November 25, 2026") in a <time>; other text as written."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return text(value)
+    year, month, day = (int(g) for g in match.groups())
+    return f'<time datetime="{match.group(0)}">{MONTHS[month - 1]} {day}, {year}</time>'
+
+
+def duration_words(seconds: float | None) -> str:
+    """A length a listener understands: "about 2 minutes", "under a minute"."""
+    if not seconds:
+        return ""
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "under 1 minute"
+    return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def _fragment(html: str) -> lxml.html.HtmlElement:
+    """Parse an HTML fragment under one <div> so it can be walked and changed safely."""
+    return lxml.html.fragment_fromstring(html or "", create_parent="div")
+
+
+def _serialize(root: lxml.html.HtmlElement) -> str:
+    """The children of a fragment's wrapper <div>, back as HTML text."""
+    inner = escape(root.text or "", quote=False)
+    return inner + "".join(lxml.html.tostring(child, encoding="unicode", method="html") for child in root)
+
+
+def safe_fragment(html: str) -> str:
+    """A fragment with no active content: no scripts, frames, handlers, styles or script URLs;
+    headings inside it demoted below the section's h2 so the outline stays in order."""
+    root = _fragment(html)
+    for element in list(root.iter()):
+        if element is root or not isinstance(element.tag, str):
+            if element is not root and element.getparent() is not None:
+                element.drop_tree()  # comments and processing instructions
+            continue
+        if element.tag in DROPPED_ELEMENTS:
+            element.drop_tree()
+            continue
+        for name in list(element.attrib):
+            value = element.attrib[name]
+            if name.startswith("on") or name in ("style", "srcdoc", "formaction") or (
+                name in URL_ATTRIBUTES and not SAFE_URL.match(value.strip())
+            ):
+                del element.attrib[name]
+        if element.tag in ("h1", "h2"):
+            element.tag = "h3"
+    return _serialize(root)
+
+
+def term_pattern(terms: list[str]) -> re.Pattern[str] | None:
+    """One case-insensitive pattern of whole terms, longest first so "lymph nodes" beats "lymph"."""
+    if not terms:
+        return None
+    ordered = sorted(terms, key=lambda t: (-len(t), t.lower()))
+    alternatives = "|".join(r"\s+".join(re.escape(word) for word in term.split()) for term in ordered)
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.I)
+
+
+def mark_glossary(html: str, doc: Document, ids: PageIds) -> str:
+    """Link each glossary term's first use in a section to its definition, touching text nodes only."""
+    pattern = term_pattern(list(doc.meta.glossary))
+    if pattern is None:
+        return html
+    by_key = {" ".join(term.lower().split()): term for term in doc.meta.glossary}
+    root = _fragment(html)
+    _mark_element(root, pattern, by_key, ids, set())
+    return _serialize(root)
+
+
+def _mark_element(element: etree._Element, pattern: re.Pattern[str], by_key: dict[str, str], ids: PageIds, used: set[str]) -> None:
+    """Mark terms in this element's text, then in each child and the text after it, in reading order."""
+    if not isinstance(element.tag, str) or element.tag in NO_MARKUP:
+        return
+    lead, links = _split_text(element.text, pattern, by_key, ids, used)
+    children = list(element)
+    element.text = lead
+    for position, link in enumerate(links):
+        element.insert(position, link)
+    for child in children:
+        _mark_element(child, pattern, by_key, ids, used)
+        lead, links = _split_text(child.tail, pattern, by_key, ids, used)
+        child.tail = lead
+        anchor = child
+        for link in links:
+            anchor.addnext(link)
+            anchor = link
+
+
+def _split_text(value: str | None, pattern: re.Pattern[str], by_key: dict[str, str], ids: PageIds, used: set[str]) -> tuple[str | None, list[etree._Element]]:
+    """A text node cut into the text before the first new term and term links (each with its tail)."""
+    if not value:
+        return value, []
+    lead: str | None = None
+    links: list[etree._Element] = []
+    cursor = 0
+    for match in pattern.finditer(value):
+        term = by_key.get(" ".join(match.group(0).lower().split()))
+        if term is None or term in used:
+            continue
+        used.add(term)
+        before = value[cursor:match.start()]
+        if links:
+            links[-1].tail = before
+        else:
+            lead = before
+        link = lxml.html.Element("a", {"class": "term", "href": f"#{ids.terms[term]}", "aria-describedby": f"{ids.terms[term]}-meaning"})
+        link.text = match.group(0)
+        links.append(link)
+        cursor = match.end()
+    if not links:
+        return value, []
+    links[-1].tail = value[cursor:]
+    return lead, links

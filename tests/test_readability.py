@@ -1,0 +1,78 @@
+"""The readability measure: known sentences give known Flesch-Kincaid grades, offline."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline import readability
+
+
+def test_short_plain_sentence_has_its_textbook_grade() -> None:
+    """6 words, 6 syllables, 1 sentence: 0.39*6 + 11.8*1 - 15.59 = -1.45."""
+    figures = readability.measure(["The cat sat on the mat."])
+    assert (figures.words, figures.syllables, figures.sentences) == (6, 6, 1)
+    assert figures.grade == pytest.approx(-1.45)
+    assert figures.sentence_words == 6.0
+
+
+def test_long_sentence_scores_at_high_school_level() -> None:
+    """13 words, 24 CMU syllables: 0.39*13 + 11.8*24/13 - 15.59 = 11.26 (pyphen alone said 9.4)."""
+    figures = readability.measure(
+        ["The Australian platypus is seemingly a hybrid of a mammal and reptilian creature."]
+    )
+    assert (figures.words, figures.syllables, figures.sentences) == (13, 24, 1)
+    assert figures.grade == pytest.approx(0.39 * 13 + 11.8 * 24 / 13 - 15.59)
+    assert round(figures.grade, 2) == 11.26
+
+
+@pytest.mark.parametrize(
+    ("word", "count"),
+    [("area", 3), ("metastasis", 4), ("recurrence", 3), ("radiation", 4), ("therapy", 3),
+     ("x-ray", 2), ("non-invasive", 4), ("don’t", 1), ("cat", 1), ("lymph", 1)],
+)
+def test_syllables_come_from_the_pronouncing_dictionary(word: str, count: int) -> None:
+    """Medical words are counted as spoken, where hyphenation alone under-counts them."""
+    assert readability.syllables(word) == count
+
+
+def test_unknown_words_fall_back_to_hyphenation() -> None:
+    """A word CMU lacks still gets a plausible count instead of failing."""
+    assert readability.syllables("antiperspirantish") >= 4
+
+
+def test_sentences_split_at_stops_but_not_after_abbreviations() -> None:
+    """"Local." is its own sentence; "Dr." and "e.g." do not end one."""
+    assert readability.sentences("Local. This means it is in the breast where it started.") == [
+        "Local.", "This means it is in the breast where it started."
+    ]
+    assert readability.sentences("Dr. Smith saw me, e.g. on Monday. Then I went home!") == [
+        "Dr. Smith saw me, e.g. on Monday.", "Then I went home!"
+    ]
+
+
+def test_each_list_item_counts_as_a_sentence() -> None:
+    """List items without a full stop are still separate sentences, not one run-on."""
+    figures = readability.measure(["It can come back in:", "your bones", "your liver", "your brain"])
+    assert figures.sentences == 4
+    assert figures.words == 11
+    assert figures.sentence_words == pytest.approx(11 / 4)
+
+
+def test_empty_text_measures_zero() -> None:
+    """No words, no division by zero."""
+    assert readability.measure(["", "   "]) == readability.Readability(0.0, 0.0, 0, 0, 0)
+
+
+def test_median_of_grades() -> None:
+    """The median the page gate uses."""
+    figures = [readability.measure([t]) for t in ("The cat sat.", "A dog ran far away.", "Go now.")]
+    assert readability.median_grade(figures) == pytest.approx(sorted(f.grade for f in figures)[1])
+
+
+def test_plain_renditions_read_far_easier_than_the_originals(faq_doc) -> None:
+    """The measure tells the FAQ's original wording (grade 10+) from its plain rendition (≤ 8)."""
+    full = [readability.measure(s.full_text.split("\n\n")) for s in faq_doc.sections]
+    plain = [readability.measure(s.plain_text.split("\n\n")) for s in faq_doc.sections]
+    assert readability.median_grade(full) > 9
+    assert readability.median_grade(plain) <= 6
+    assert all(p.grade < f.grade for p, f in zip(plain, full))
