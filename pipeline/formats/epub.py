@@ -1,0 +1,429 @@
+"""The EPUB 3 e-book patients read on a phone, tablet or e-reader, at their own text size.
+
+ebooklib writes the package: one XHTML content document per section (its heading, then the full
+original text with every sentence in a `<span id>`), a cover page in real text with a calm SVG
+picture, the nav document (contents + landmarks), an NCX for old readers, `styles/epub.css`, and
+EPUB Accessibility 1.1 metadata. When the audio format is built too, the e-book reads itself aloud:
+each section's MP3 is embedded and one SMIL Media Overlay per section maps every heading and
+sentence id to its clip in `audio/timings.json`, so reading apps highlight each sentence as it is
+spoken.
+
+ebooklib stamps every zip entry with the current time; so the finished zip is repacked once, entry
+by entry in ebooklib's order, with the SOURCE_DATE_EPOCH time: two builds of one source are then
+byte-identical (and `dcterms:modified` is that same moment).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import textwrap
+import uuid
+import zipfile
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import lxml.html
+from ebooklib import epub
+from lxml import etree
+
+from ..cache import write_atomic
+from ..config import STYLES_DIR
+from ..errors import PipelineError
+from ..model import Document, Metadata, Section
+from ..page import document, heading
+
+if TYPE_CHECKING:
+    from ..build import BuildOptions
+
+NAME = "epub"
+NEEDS = ("audio",)
+OPTIONS: tuple[str, ...] = ()
+
+STYLESHEET = STYLES_DIR / "epub.css"
+ACTIVE_CLASS = "-epub-media-overlay-active"
+CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
+STORED_SUFFIXES = (".mp3",)  # already compressed: deflating them only costs time
+ZIP_EPOCH = dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)  # the earliest time a zip entry can hold
+
+CSS_PATH = "styles/epub.css"
+COVER_IMAGE_PATH = "images/cover.svg"
+COVER_PAGE_PATH = "cover.xhtml"
+NAV_NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One narrated piece: the element id it reads and where it sits in the section's MP3."""
+
+    target: str
+    begin: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Narration:
+    """A section's built narration, as the audio format wrote it."""
+
+    section_id: str
+    file: str
+    audio: bytes
+    clips: tuple[Clip, ...]
+
+    @property
+    def duration(self) -> float:
+        """Seconds a reading app plays for this section's overlay (the sum of its clips)."""
+        return round(sum(clip.end - clip.begin for clip in self.clips), 3)
+
+
+class ContentDocument(epub.EpubHtml):
+    """An XHTML document written exactly as rendered here (ebooklib would re-parse it as tag soup)."""
+
+    def get_content(self, default: bytes | None = None) -> bytes:
+        """The finished XHTML bytes."""
+        return self.content
+
+
+class Writer(epub.EpubWriter):
+    """ebooklib's writer with landmarks hidden (for apps, not a second contents page) and EPUB 3 names."""
+
+    def _get_nav(self, item: epub.EpubNav) -> bytes:
+        """The nav document with `hidden` on its landmarks and EPUB 3 landmark names."""
+        root = etree.fromstring(super()._get_nav(item))
+        epub_type = f"{{{NAV_NS['epub']}}}type"
+        for landmarks in root.xpath("//x:nav[@epub:type='landmarks']", namespaces=NAV_NS):
+            landmarks.set("hidden", "hidden")
+            for link in landmarks.xpath(".//x:a[@epub:type='title-page']", namespaces=NAV_NS):
+                link.set(epub_type, "titlepage")
+        for title in root.xpath("//x:nav[@epub:type='toc']/x:h2", namespaces=NAV_NS):
+            title.tag = f"{{{NAV_NS['x']}}}h1"  # the page's one top heading, as in every other document
+        body = root.find("x:body", NAV_NS)
+        main = etree.SubElement(body, f"{{{NAV_NS['x']}}}main")
+        main.extend([child for child in body if child is not main])
+        return etree.tostring(root.getroottree(), encoding="utf-8", xml_declaration=True, pretty_print=True)
+
+
+def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
+    """Write `NAME.epub`, with Media Overlays when the audio format is part of this build."""
+    moment = modified_time(options.source_date_epoch)
+    narrations = read_narrations(doc, out_dir / "audio") if options.wants("audio") else {}
+    book = assemble(doc, narrations)
+    staged = io.BytesIO()
+    writer = Writer(staged, book, {"mtime": moment, "play_order": {"enabled": True}, "landmark_title": "Landmarks"})
+    writer.process()
+    writer.write()
+    return write_atomic(out_dir / f"{doc.name}.epub", repack(staged.getvalue(), moment))
+
+
+def modified_time(source_date_epoch: int | None) -> dt.datetime:
+    """The moment the e-book says it was modified: SOURCE_DATE_EPOCH when set, so builds repeat."""
+    if source_date_epoch is None:
+        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.fromtimestamp(source_date_epoch, dt.timezone.utc)
+
+
+def identifier(meta: Metadata, name: str) -> str:
+    """The source's identifier, or a UUID derived from title and file name so it never drifts."""
+    if meta.identifier:
+        return meta.identifier
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'faq-pipeline:{name}:{meta.title}')}"
+
+
+def read_narrations(doc: Document, audio_dir: Path) -> dict[str, Narration]:
+    """Every section's MP3 and clip times from the built `audio/timings.json`."""
+    timings_path = audio_dir / "timings.json"
+    try:
+        timings = json.loads(timings_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PipelineError(f"EPUB read-aloud needs the built narration: cannot read {timings_path}: {exc}") from None
+    entries = {entry["id"]: entry for entry in timings.get("sections", [])}
+    narrations: dict[str, Narration] = {}
+    for section in doc.sections:
+        entry = entries.get(section.id)
+        if entry is None:
+            raise PipelineError(f"{timings_path} has no narration for section '{section.id}'")
+        audio_path = audio_dir / Path(str(entry.get("file", ""))).name
+        if not audio_path.is_file():
+            raise PipelineError(f"EPUB read-aloud: {audio_path} for section '{section.id}' is missing")
+        try:
+            clips = [Clip(str(c["target"]), float(c["begin"]), float(c["end"])) for c in entry["clips"]]
+            seconds = float(entry.get("duration") or clips[-1].end)
+        except (KeyError, TypeError, ValueError, IndexError):
+            raise PipelineError(f"{timings_path}: the clips of section '{section.id}' are malformed") from None
+        narrations[section.id] = Narration(section.id, audio_path.name, audio_path.read_bytes(),
+                                           with_pauses(clips, seconds))
+    return narrations
+
+
+def with_pauses(clips: list[Clip], seconds: float) -> tuple[Clip, ...]:
+    """Each clip runs on to the next one's start (the last to the end of the file): reading apps
+    skip the gaps between clips, and the narration's pauses between sentences are part of its sense."""
+    ends = [following.begin for following in clips[1:]] + [max(seconds, clips[-1].end)]
+    return tuple(Clip(clip.target, clip.begin, end) for clip, end in zip(clips, ends))
+
+
+def assemble(doc: Document, narrations: dict[str, Narration]) -> epub.EpubBook:
+    """The whole book in ebooklib's model: metadata, cover, sections, overlays, nav and NCX."""
+    book = epub.EpubBook()
+    describe(book, doc, narrations)
+    style = book.add_item(epub.EpubItem(uid="style", file_name=CSS_PATH, media_type="text/css",
+                                        content=STYLESHEET.read_bytes()))
+    book.set_cover(COVER_IMAGE_PATH, cover_svg(doc.meta).encode("utf-8"), create_page=False)
+    cover = book.add_item(ContentDocument(uid="cover", file_name=COVER_PAGE_PATH, title=doc.meta.title,
+                                          lang=doc.meta.lang, content=cover_page(doc)))
+    nav = book.add_item(epub.EpubNav(title="Contents"))
+    nav.add_item(style)
+    book.add_item(epub.EpubNcx())
+    owners = id_owners(doc)
+    chapters = [book.add_item(chapter(doc, section, owners)) for section in doc.sections]
+    for section, item in zip(doc.sections, chapters):
+        if section.id in narrations:
+            add_overlay(book, item, section, narrations[section.id])
+    if narrations:
+        total = sum(n.duration for n in narrations.values())
+        book.add_metadata(None, "meta", clock(total), {"property": "media:duration"})
+        book.add_metadata(None, "meta", ACTIVE_CLASS, {"property": "media:active-class"})
+    book.toc = chapters
+    book.spine = [cover, nav, *chapters]
+    book.guide = [
+        {"type": "title-page", "href": COVER_PAGE_PATH, "title": "Title page"},
+        {"type": "toc", "href": nav.file_name, "title": "Contents"},
+        {"type": "text", "href": chapters[0].file_name, "title": doc.sections[0].title},
+    ]
+    return book
+
+
+def describe(book: epub.EpubBook, doc: Document, narrations: dict[str, Narration]) -> None:
+    """Dublin Core and EPUB Accessibility 1.1 metadata."""
+    meta = doc.meta
+    book.set_identifier(identifier(meta, doc.name))
+    book.title = meta.title
+    book.add_metadata("DC", "title", meta.title, {"id": "title"})
+    book.add_metadata(None, "meta", "main", {"refines": "#title", "property": "title-type"})
+    if meta.subtitle:
+        book.add_metadata("DC", "title", meta.subtitle, {"id": "subtitle"})
+        book.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"})
+    book.set_language(meta.lang)
+    if meta.publisher:
+        book.add_metadata("DC", "publisher", meta.publisher)
+        book.add_author(meta.publisher)
+    if meta.date:
+        book.add_metadata("DC", "date", meta.date)
+    if meta.description:
+        book.add_metadata("DC", "description", meta.description)
+    for keyword in meta.keywords:
+        book.add_metadata("DC", "subject", keyword)
+    for prop, value in accessibility(doc, bool(narrations)):
+        book.add_metadata(None, "meta", value, {"property": prop})
+
+
+def accessibility(doc: Document, read_aloud: bool) -> list[tuple[str, str]]:
+    """EPUB Accessibility 1.1 / schema.org properties that say what this e-book offers."""
+    modes = ["textual", "visual"] + (["auditory"] if read_aloud else [])
+    features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability",
+                "alternativeText"] + (["synchronizedAudioText"] if read_aloud else [])
+    summary = (
+        "Every question of this e-book is its own chapter with a heading and is listed in the table "
+        "of contents. The text reflows and takes the reader's own font, size and colours; no meaning "
+        "depends on colour. The cover picture has a text description."
+    )
+    if read_aloud:
+        summary += " Every heading and sentence is narrated by a recorded voice and highlighted as it is read."
+    summary += f" It meets {CONFORMS_TO}."
+    certifier = doc.meta.publisher or doc.meta.title
+    return (
+        [("schema:accessMode", mode) for mode in modes]
+        + [("schema:accessModeSufficient", "textual")]
+        + [("schema:accessibilityFeature", feature) for feature in features]
+        + [("schema:accessibilityHazard", "none"),
+           ("schema:accessibilitySummary", summary),
+           ("dcterms:conformsTo", CONFORMS_TO),
+           ("a11y:certifiedBy", certifier)]
+    )
+
+
+def id_owners(doc: Document) -> dict[str, str]:
+    """Which section's file holds each id, so a link to another section's sentence still lands."""
+    owners: dict[str, str] = {}
+    for section in doc.sections:
+        owners[section.id] = chapter_path(section)
+        fragment = lxml.html.fragment_fromstring(section.full_html, create_parent="div")
+        for element in fragment.iter():
+            if isinstance(element.tag, str) and element.get("id"):
+                owners.setdefault(element.get("id"), chapter_path(section))
+    return owners
+
+
+def chapter_path(section: Section) -> str:
+    """Where a section's content document lives in the book."""
+    return f"text/{section.id}.xhtml"
+
+
+def chapter(doc: Document, section: Section, owners: dict[str, str]) -> ContentDocument:
+    """One section's content document: its heading (with the section id), then its full text."""
+    body = (
+        f'<main>\n<section epub:type="chapter" role="doc-chapter" aria-labelledby="{escape(section.id, quote=True)}">\n'
+        f"{heading(section.id, section.title, level=1)}\n"
+        f"{xhtml_fragment(section.full_html, chapter_path(section), owners)}\n"
+        f"</section>\n</main>"
+    )
+    head = f'<link rel="stylesheet" type="text/css" href="../{CSS_PATH}"/>\n'
+    page = document(doc, body, title=section.title, head=head, xhtml=True)
+    return ContentDocument(uid=f"chapter-{section.id}", file_name=chapter_path(section), title=section.title,
+                           lang=doc.meta.lang, content=well_formed(page, chapter_path(section)))
+
+
+def xhtml_fragment(html: str, own_path: str, owners: dict[str, str]) -> str:
+    """Pandoc's HTML re-serialised as XML (void elements closed, entities resolved), links retargeted."""
+    wrapper = lxml.html.fragment_fromstring(html, create_parent="div")
+    for anchor in wrapper.iter("a"):
+        target = anchor.get("href", "")
+        if target.startswith("#") and owners.get(target[1:], own_path) != own_path:
+            anchor.set("href", "../" + owners[target[1:]] + target)
+    inner = escape(wrapper.text or "", quote=False)
+    return inner + "".join(etree.tostring(child, encoding="unicode", method="xml") for child in wrapper)
+
+
+def well_formed(page: str, where: str) -> bytes:
+    """The page as bytes, refusing to ship a content document an XML parser would reject."""
+    content = page.encode("utf-8")
+    try:
+        etree.fromstring(content)
+    except etree.XMLSyntaxError as exc:
+        raise PipelineError(f"EPUB {where} is not well-formed XHTML: {exc}") from None
+    return content
+
+
+def cover_page(doc: Document) -> bytes:
+    """The cover as real text a screen reader and a search can read, with the cover picture."""
+    meta = doc.meta
+    lines = ['<main class="cover">', f"<h1>{escape(meta.title)}</h1>"]
+    if meta.subtitle:
+        lines.append(f'<p class="subtitle">{escape(meta.subtitle)}</p>')
+    lines.append(f'<img src="{COVER_IMAGE_PATH}" alt="{escape(cover_description(meta), quote=True)}" '
+                 f'role="doc-cover" epub:type="cover"/>')
+    if meta.publisher:
+        lines.append(f'<p class="publisher">{escape(meta.publisher)}</p>')
+    if meta.date:
+        lines.append(f'<p class="date"><time datetime="{escape(meta.date, quote=True)}">'
+                     f"{escape(readable_date(meta.date))}</time></p>")
+    lines.append("</main>")
+    head = f'<link rel="stylesheet" type="text/css" href="{CSS_PATH}"/>\n'
+    page = document(doc, "\n".join(lines), title=meta.title, head=head, xhtml=True)
+    return well_formed(page, COVER_PAGE_PATH)
+
+
+def readable_date(value: str) -> str:
+    """An ISO date as words nobody misreads ('25 November 2026'); anything else as written."""
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{day.day} {day:%B %Y}"
+
+
+def cover_description(meta: Metadata) -> str:
+    """The cover picture's alt text: what it shows."""
+    return f"Cover picture: the title “{meta.title}” above a soft sun rising over gentle green hills."
+
+
+def cover_svg(meta: Metadata) -> str:
+    """A calm cover picture: pale sky, a low sun, gentle hills, and the title in large dark letters."""
+    title_lines = textwrap.wrap(meta.title, 16) or [meta.title]
+    size = 58 if len(title_lines) <= 3 else 46
+    first_y = 170
+    title = "\n".join(
+        f'<text x="300" y="{first_y + i * int(size * 1.2)}" text-anchor="middle">{escape(line)}</text>'
+        for i, line in enumerate(title_lines)
+    )
+    publisher = (f'<text x="300" y="860" text-anchor="middle" font-size="24" fill="#24424f">'
+                 f"{escape(meta.publisher)}</text>") if meta.publisher else ""
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 600 900" width="600" height="900">
+<title>{escape(cover_description(meta))}</title>
+<defs>
+<linearGradient id="sky" x1="0" y1="0" x2="0" y2="1">
+<stop offset="0" stop-color="#e4f0f5"/>
+<stop offset="1" stop-color="#fbf3e6"/>
+</linearGradient>
+</defs>
+<rect width="600" height="900" fill="url(#sky)"/>
+<circle cx="300" cy="640" r="120" fill="#f5cf85" opacity="0.85"/>
+<path d="M0 660 C 150 600, 300 610, 600 650 L 600 900 L 0 900 Z" fill="#bcdccf"/>
+<path d="M0 730 C 200 690, 380 720, 600 700 L 600 900 L 0 900 Z" fill="#97c4b5"/>
+<g font-family="sans-serif" font-weight="bold" font-size="{size}" fill="#1c3642">
+{title}
+</g>
+<g font-family="sans-serif">
+{publisher}
+</g>
+</svg>
+"""
+
+
+def add_overlay(book: epub.EpubBook, item: ContentDocument, section: Section, narration: Narration) -> None:
+    """Embed a section's MP3 and its SMIL overlay, and tie the overlay to the content document."""
+    ids = element_ids(item.content)
+    stray = [clip.target for clip in narration.clips if clip.target not in ids]
+    if stray:
+        raise PipelineError(f"narration of section '{section.id}' targets ids not in its text: {', '.join(stray[:5])}")
+    audio_path = f"audio/{narration.file}"
+    book.add_item(epub.EpubItem(uid=f"audio-{section.id}", file_name=audio_path, media_type="audio/mpeg",
+                                content=narration.audio))
+    overlay_id = f"overlay-{section.id}"
+    book.add_item(epub.EpubSMIL(uid=overlay_id, file_name=f"overlays/{section.id}.smil",
+                                content=smil(item.file_name, audio_path, section, narration)))
+    item.media_overlay = overlay_id
+    book.add_metadata(None, "meta", clock(narration.duration), {"property": "media:duration",
+                                                                "refines": f"#{overlay_id}"})
+
+
+def element_ids(content: bytes) -> set[str]:
+    """Every id in a content document."""
+    return {str(value) for value in etree.fromstring(content).xpath("//@id")}
+
+
+def smil(text_path: str, audio_path: str, section: Section, narration: Narration) -> bytes:
+    """The Media Overlay: each heading and sentence id paired with its clip of the section's MP3."""
+    pars = "\n".join(
+        f'<par id="par-{index}">'
+        f'<text src="../{escape(text_path, quote=True)}#{escape(clip.target, quote=True)}"/>'
+        f'<audio src="../{escape(audio_path, quote=True)}" clipBegin="{clip.begin:.3f}s" clipEnd="{clip.end:.3f}s"/>'
+        f"</par>"
+        for index, clip in enumerate(narration.clips, start=1)
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<smil xmlns="http://www.w3.org/ns/SMIL" xmlns:epub="http://www.idpf.org/2007/ops" version="3.0">\n'
+        "<body>\n"
+        f'<seq id="seq-{escape(section.id, quote=True)}" epub:textref="../{escape(text_path, quote=True)}" '
+        'epub:type="chapter">\n'
+        f"{pars}\n</seq>\n</body>\n</smil>\n"
+    ).encode("utf-8")
+
+
+def clock(seconds: float) -> str:
+    """A SMIL clock value (h:mm:ss.fff) as `media:duration` wants it."""
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+def repack(zipped: bytes, moment: dt.datetime) -> bytes:
+    """ebooklib's zip with one fixed timestamp and permissions per entry, order kept, MP3s stored."""
+    stamp = max(moment, ZIP_EPOCH).astimezone(dt.timezone.utc).timetuple()[:6]
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(zipped)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+        for entry in source.infolist():
+            info = zipfile.ZipInfo(entry.filename, date_time=stamp)
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            stored = entry.filename == "mimetype" or entry.filename.endswith(STORED_SUFFIXES)
+            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+            target.writestr(info, source.read(entry))
+    return out.getvalue()
