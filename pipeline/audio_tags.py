@@ -1,0 +1,90 @@
+"""Tags and chapters a listener's player shows: ID3 on the section MP3s, and ffmetadata from which
+ffmpeg writes the whole narration's tags and chapters (ID3 CHAP/CTOC in the MP3, chapters in the M4B).
+
+Only what the source says goes in (title, publisher, date, language), never a build time, so
+tags stay byte-identical from build to build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mutagen.id3 import COMM, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TRCK, USLT
+
+from .model import Document, Section
+
+# ID3 TLAN wants ISO 639-2; a source gives BCP 47. The languages a clinic is likely to publish in.
+ISO_639_2 = {
+    "en": "eng", "es": "spa", "fr": "fra", "de": "deu", "it": "ita", "pt": "por", "nl": "nld",
+    "pl": "pol", "ru": "rus", "uk": "ukr", "ar": "ara", "zh": "zho", "ja": "jpn", "ko": "kor",
+    "vi": "vie", "tl": "tgl", "hi": "hin", "bn": "ben", "ur": "urd", "fa": "fas", "tr": "tur",
+    "el": "ell", "he": "heb", "so": "som", "sw": "swa", "ht": "hat",
+}
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """Where one section lies in the whole narration, in milliseconds."""
+
+    section: Section
+    start_ms: int
+    end_ms: int
+
+
+def language(lang: str) -> str:
+    """The ISO 639-2 code of a BCP 47 tag ("en-US" -> "eng"), "und" when unknown."""
+    return ISO_639_2.get(lang.split("-")[0].lower(), "und")
+
+
+def artist(doc: Document) -> str:
+    """Who a player names as the artist: the publisher, or the document when there is none."""
+    return doc.meta.publisher or doc.meta.title
+
+
+def _common(doc: Document, voice: str) -> ID3:
+    """The tags every file of the narration shares."""
+    tags = ID3()
+    tags.add(TALB(encoding=3, text=doc.meta.title))
+    tags.add(TPE1(encoding=3, text=artist(doc)))
+    tags.add(TCON(encoding=3, text="Speech"))
+    tags.add(TLAN(encoding=3, text=language(doc.meta.lang)))
+    if doc.meta.date:
+        tags.add(TDRC(encoding=3, text=doc.meta.date))
+    tags.add(COMM(encoding=3, lang=language(doc.meta.lang), desc="", text=f"Read by a synthetic voice ({voice})."))
+    return tags
+
+
+def tag_section(path: Path, doc: Document, section: Section, voice: str) -> None:
+    """Title, track n/N, album, artist, language, and the words as lyrics (for players that show them)."""
+    tags = _common(doc, voice)
+    tags.add(TIT2(encoding=3, text=section.title))
+    tags.add(TRCK(encoding=3, text=f"{section.number}/{len(doc.sections)}"))
+    tags.add(USLT(encoding=3, lang=language(doc.meta.lang), desc="", text="\n".join(u.text for u in section.narration)))
+    tags.save(path, v2_version=3, v1=0)
+
+
+def _escape(value: str) -> str:
+    """ffmetadata escaping: '=', ';', '#', backslash and newline are special."""
+    for char in "\\=;#\n":
+        value = value.replace(char, "\\" + char)
+    return value
+
+
+def ffmetadata(doc: Document, chapters: list[Chapter], voice: str) -> str:
+    """Tags and chapters of the whole narration (MP3 and M4B) in ffmpeg's metadata format."""
+    lines = [
+        ";FFMETADATA1",
+        f"title={_escape(doc.meta.title)}",
+        f"album={_escape(doc.meta.title)}",
+        f"artist={_escape(artist(doc))}",
+        "genre=Speech",
+        f"language={language(doc.meta.lang)}",
+        f"comment={_escape(f'Read by a synthetic voice ({voice}).')}",
+    ]
+    if doc.meta.date:
+        lines.append(f"date={_escape(doc.meta.date)}")
+    for chapter in chapters:
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={chapter.start_ms}", f"END={chapter.end_ms}",
+                  f"title={_escape(chapter.section.title)}"]
+    return "\n".join(lines) + "\n"

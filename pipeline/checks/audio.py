@@ -1,0 +1,300 @@
+"""Is every section in the narration? Read from the built files alone: listen, measure, read the tags.
+
+A section is present when its file exists, its length fits its word count, speech recognition
+(pocketsphinx, offline) hears enough of its content words, its file is tagged as that section, and
+the whole narration has its chapter in the right place. Format rules: loudness and true peak of
+every file, mono 44.1 kHz constant bit rate, chapters of the MP3 and the M4B in order, and
+timings.json, transcripts and playlist agreeing with the files.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import subprocess
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mutagen.id3 import ID3, ID3NoHeaderError
+from mutagen.mp3 import MP3, BitrateMode
+
+from .. import audio_ffmpeg
+from ..config import setting
+from ..formats.audio import section_file
+from ..model import Document, Section
+from . import FormatReport
+from .presence import Presence, words
+
+FORMAT = "audio"
+ASR_RATE = 16000
+# pocketsphinx's language-model weight (default 6.5). Lower trusts the sound more than the model's
+# guess of likely English; on the FAQ it raised the recall of the weakest section from 57 to 60 %.
+ASR_LANGUAGE_WEIGHT = 5.0
+TOLERANCE_S = 0.05
+# Words that carry no content of their own; recall counts only the rest, as a listener would.
+STOP_WORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before being
+below between both but by can could did do does doing down during each either few for from further
+had has have having he her here hers herself him himself his how i if in into is it its itself just
+may me might more most must my myself no nor not now of off on once only or other our ours
+ourselves out over own same she should so some such than that the their theirs them themselves then
+there these they this those through to too under until up very was we were what when where which
+while who whom why will with would you your yours yourself yourselves section
+""".split())
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What one section file sounds like: its length and what speech recognition made of it."""
+
+    seconds: float
+    transcript: str
+
+
+def check(doc: Document, out_dir: Path) -> FormatReport:
+    """Judge every section and the narration's format rules from the files in `out_dir/audio/`."""
+    started = time.perf_counter()
+    report = FormatReport(FORMAT)
+    folder = out_dir / "audio"
+    if not folder.is_dir():
+        return report.missing(doc, "no audio/ folder")
+    files = {s.id: folder / section_file(s) for s in doc.sections}
+    book, m4b = folder / f"{doc.name}.mp3", folder / f"{doc.name}.m4b"
+    existing = {sid: path for sid, path in files.items() if path.is_file()}
+    english = doc.meta.lang.lower().startswith("en")
+    heard = _listen_all(existing, recognise=english)
+    loudness = _measure_all([*existing.values(), book, m4b])
+    chapters = _book_chapters(book)
+    for index, section in enumerate(doc.sections):
+        report.sections[section.id] = _judge(section, index, existing.get(section.id), heard, chapters, english, report)
+    _loudness_rules(report, loudness)
+    _format_rule(report, [*existing.values(), book])
+    _chapter_rules(report, doc, book, chapters, m4b, heard)
+    _timings_rule(report, doc, folder, heard)
+    _playlist_rule(report, doc, folder)
+    report.figures["check_seconds"] = round(time.perf_counter() - started, 1)
+    return report
+
+
+def _judge(section: Section, index: int, path: Path | None, heard: dict[str, Heard],
+           chapters: list[tuple[str, float, float]], english: bool, report: FormatReport) -> Presence:
+    """Present when file, length, recognition, tags and chapter all agree with the section."""
+    if path is None:
+        return Presence(False, f"{section_file(section)} missing")
+    problems: list[str] = []
+    listened = heard[section.id]
+    spoken_words = len(words(section.narration_text))
+    wpm = spoken_words / (listened.seconds / 60) if listened.seconds else 0.0
+    low, high = setting("words_per_minute")
+    report.figures.setdefault("words_per_minute", {})[section.id] = round(wpm)
+    report.figures.setdefault("seconds", {})[section.id] = round(listened.seconds, 2)
+    if not low <= wpm <= high:
+        problems.append(f"{listened.seconds:.0f} s for {spoken_words} words is {wpm:.0f} wpm (need {low}-{high})")
+    if english:
+        found = recall(section.narration_text, listened.transcript)
+        report.figures.setdefault("recall", {})[section.id] = round(found, 3)
+        need = float(setting("asr_recall_min"))
+        if found < need:
+            problems.append(f"speech recognition heard {found:.0%} of its content words (need {need:.0%})")
+    title = _tagged_title(path)
+    if title != section.title:
+        problems.append(f"{path.name} is tagged {title!r}")
+    if index >= len(chapters) or chapters[index][0] != section.title:
+        problems.append(f"no chapter {index + 1} titled {section.title!r} in the whole narration")
+    if problems:
+        return Presence(False, "; ".join(problems))
+    heard_share = report.figures.get("recall", {}).get(section.id)
+    return Presence(True, f"{wpm:.0f} wpm" + (f", {heard_share:.0%} of content words heard" if heard_share is not None else ""))
+
+
+def content_words(text: str) -> list[str]:
+    """The words that carry meaning: no stop words, no digits (recognisers spell numbers out)."""
+    return [w for w in words(text) if w not in STOP_WORDS and not any(ch.isdigit() for ch in w)]
+
+
+def recall(expected: str, transcript: str) -> float:
+    """Share of the expected content words (with repeats) that the recogniser heard."""
+    want = Counter(content_words(expected))
+    if not want:
+        return 1.0
+    got = Counter(words(transcript))
+    return sum(min(n, got[w]) for w, n in want.items()) / sum(want.values())
+
+
+# --- listening (in worker processes: pocketsphinx holds the GIL) ---------------------------------
+
+_DECODER: Any = None
+
+
+def _start_decoder() -> None:
+    """Load the English model once per worker process."""
+    global _DECODER
+    from pocketsphinx import Decoder
+
+    _DECODER = Decoder(logfn=os.devnull, lw=ASR_LANGUAGE_WEIGHT)
+
+
+def _listen(path: str, recognise: bool) -> Heard:
+    """Decode a file to 16 kHz mono and, when asked, transcribe it."""
+    pcm = audio_ffmpeg.decode(Path(path), ASR_RATE)
+    transcript = ""
+    if recognise:
+        _DECODER.start_utt()
+        _DECODER.process_raw(pcm, full_utt=True)
+        _DECODER.end_utt()
+        hypothesis = _DECODER.hyp()
+        transcript = hypothesis.hypstr if hypothesis else ""
+    return Heard(len(pcm) / 2 / ASR_RATE, transcript)
+
+
+def _listen_all(files: dict[str, Path], recognise: bool) -> dict[str, Heard]:
+    """Listen to every section file, several at once (the longest first, so the wait is shortest)."""
+    if not files:
+        return {}
+    order = sorted(files, key=lambda sid: files[sid].stat().st_size, reverse=True)
+    workers = min(len(files), os.cpu_count() or 1)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_decoder) as pool:
+        futures = {sid: pool.submit(_listen, str(files[sid]), recognise) for sid in order}
+        return {sid: futures[sid].result() for sid in files}
+
+
+def _measure_all(paths: list[Path]) -> dict[str, audio_ffmpeg.Loudness | None]:
+    """EBU R128 loudness and true peak of every file that exists."""
+    present = [p for p in paths if p.is_file()]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        measured = dict(zip([p.name for p in present], pool.map(audio_ffmpeg.measure, present)))
+    return {p.name: measured.get(p.name) for p in paths}
+
+
+# --- tags and chapters ---------------------------------------------------------------------------
+
+def _tagged_title(path: Path) -> str | None:
+    """The ID3 title of a section file."""
+    try:
+        frame = ID3(path).get("TIT2")
+    except ID3NoHeaderError:
+        return None
+    return str(frame.text[0]) if frame and frame.text else None
+
+
+def _book_chapters(book: Path) -> list[tuple[str, float, float]]:
+    """(title, start s, end s) of the CHAP frames of the whole narration, in CTOC order."""
+    if not book.is_file():
+        return []
+    try:
+        tags = ID3(book)
+    except ID3NoHeaderError:
+        return []
+    by_id = {frame.element_id: frame for frame in tags.getall("CHAP")}
+    tocs = tags.getall("CTOC")
+    order = list(tocs[0].child_element_ids) if tocs else sorted(by_id, key=lambda e: by_id[e].start_time)
+    chapters = []
+    for element_id in order:
+        frame = by_id.get(element_id)
+        if frame is None:
+            continue
+        title = frame.sub_frames.get("TIT2")
+        chapters.append((str(title.text[0]) if title else "", frame.start_time / 1000, frame.end_time / 1000))
+    return chapters
+
+
+def _m4b_chapters(m4b: Path) -> list[tuple[str, float, float]]:
+    """(title, start s, end s) of the M4B's chapters as ffprobe reads them."""
+    ffprobe = Path(audio_ffmpeg.ffmpeg()).with_name("ffprobe")
+    if not ffprobe.exists():
+        return []
+    done = subprocess.run([str(ffprobe), "-v", "error", "-show_chapters", "-of", "json", str(m4b)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return []
+    return [(c.get("tags", {}).get("title", ""), float(c["start_time"]), float(c["end_time"]))
+            for c in json.loads(done.stdout).get("chapters", [])]
+
+
+# --- format rules --------------------------------------------------------------------------------
+
+def _loudness_rules(report: FormatReport, loudness: dict[str, audio_ffmpeg.Loudness | None]) -> None:
+    """Every file at the loudness target (within 1 LU) and under the true-peak limit."""
+    target, peak_limit = float(setting("loudness_lufs")), float(setting("true_peak_db"))
+    report.figures["loudness_lufs"] = {n: m.integrated if m else None for n, m in loudness.items()}
+    report.figures["true_peak_dbtp"] = {n: m.true_peak if m else None for n, m in loudness.items()}
+    off = [f"{n} {m.integrated:+.1f} LUFS" if m else f"{n} missing" for n, m in loudness.items()
+           if m is None or abs(m.integrated - target) > 1.0]
+    report.rule("loudness", not off, "; ".join(off) or f"every file {target:.0f} LUFS ±1 LU")
+    hot = [f"{n} {m.true_peak:+.1f} dBTP" for n, m in loudness.items() if m and m.true_peak > peak_limit]
+    report.rule("true peak", not hot, "; ".join(hot) or f"every file at or under {peak_limit:.0f} dBTP")
+
+
+def _format_rule(report: FormatReport, mp3s: list[Path]) -> None:
+    """Mono, the output sample rate, constant bit rate of at least the configured kbps."""
+    rate = int(setting("sample_rate"))
+    kbps = int(str(setting("bitrate")).rstrip("k"))
+    wrong = []
+    for path in mp3s:
+        if not path.is_file():
+            wrong.append(f"{path.name} missing")
+            continue
+        info = MP3(path).info
+        if info.channels != 1 or info.sample_rate != rate or info.bitrate < kbps * 1000 or info.bitrate_mode not in (BitrateMode.CBR, BitrateMode.UNKNOWN):
+            wrong.append(f"{path.name}: {info.channels} ch, {info.sample_rate} Hz, {info.bitrate // 1000} kbps {info.bitrate_mode.name}")
+    report.rule("mp3 format", not wrong, "; ".join(wrong) or f"mono {rate} Hz CBR {kbps} kbps")
+
+
+def _chapter_rules(report: FormatReport, doc: Document, book: Path, chapters: list[tuple[str, float, float]],
+                   m4b: Path, heard: dict[str, Heard]) -> None:
+    """Both whole narrations have one chapter per section, in order, as long as the section file."""
+    titles = [s.title for s in doc.sections]
+    got = [c[0] for c in chapters]
+    starts = [c[1] for c in chapters]
+    in_order = got == titles and starts == sorted(starts)
+    report.rule(f"{book.name} chapters", in_order,
+                f"{len(got)} CHAP frames in section order" if in_order else f"chapters {got} at {starts} but sections {titles}")
+    report.figures["chapters"] = [{"title": t, "start": round(s, 3), "end": round(e, 3)} for t, s, e in chapters]
+    lengths = [f"{s.id}: chapter {e - b:.2f} s, file {heard[s.id].seconds:.2f} s"
+               for s, (_, b, e) in zip(doc.sections, chapters)
+               if s.id in heard and abs((e - b) - heard[s.id].seconds) > TOLERANCE_S]
+    report.rule("chapter lengths", not lengths, "; ".join(lengths) or "every chapter as long as its section file")
+    in_m4b = [c[0] for c in _m4b_chapters(m4b)] if m4b.is_file() else []
+    report.rule(f"{m4b.name} chapters", in_m4b == titles,
+                f"{len(in_m4b)} chapters in section order" if in_m4b == titles else f"chapters {in_m4b} but sections {titles}")
+
+
+def _timings_rule(report: FormatReport, doc: Document, folder: Path, heard: dict[str, Heard]) -> None:
+    """timings.json (read by EPUB overlays) and each WebVTT transcript agree with the files."""
+    try:
+        timings = json.loads((folder / "timings.json").read_text(encoding="utf-8"))
+        listed = {entry["id"]: entry for entry in timings["sections"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        report.rule("timings", False, f"timings.json unreadable: {exc}")
+        return
+    wrong = []
+    for section in doc.sections:
+        entry = listed.get(section.id)
+        if entry is None:
+            wrong.append(f"{section.id} not in timings.json")
+            continue
+        clips = entry.get("clips", [])
+        ends = [c["end"] for c in clips]
+        if section.id in heard and abs(entry["duration"] - heard[section.id].seconds) > TOLERANCE_S:
+            wrong.append(f"{section.id}: duration {entry['duration']} s but file {heard[section.id].seconds:.3f} s")
+        if not clips or clips[0]["target"] != section.id or ends != sorted(ends) or ends[-1] > entry["duration"]:
+            wrong.append(f"{section.id}: clips out of order or past the end")
+        vtt = folder / section_file(section, ".vtt")
+        cues = vtt.read_text(encoding="utf-8").count(" --> ") if vtt.is_file() else 0
+        if cues != len(clips):
+            wrong.append(f"{vtt.name}: {cues} cues for {len(clips)} clips")
+    report.rule("timings", not wrong, "; ".join(wrong) or "timings.json and every transcript match the files")
+
+
+def _playlist_rule(report: FormatReport, doc: Document, folder: Path) -> None:
+    """The M3U8 playlist lists every section file in reading order."""
+    playlist = folder / f"{doc.name}.m3u8"
+    entries = [line for line in playlist.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")] if playlist.is_file() else []
+    expected = [section_file(s) for s in doc.sections]
+    report.rule("playlist", entries == expected, "every section in order" if entries == expected else f"lists {entries}")
