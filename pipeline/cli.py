@@ -25,6 +25,7 @@ examples:
   python -m pipeline build source/breast-cancer-recurrence.md
   python -m pipeline build source/*.md --out output --formats pdf,html
   python -m pipeline check output/breast-cancer-recurrence source/breast-cancer-recurrence.md
+  python -m pipeline index output
 
 exit codes: 0 ok, 1 check failed, 2 bad source or usage, 3 speech engine failed, 130 interrupted
 """
@@ -66,6 +67,9 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("output_dir", type=Path, metavar="OUTPUT_DIR")
     check.add_argument("source", type=Path, metavar="SOURCE")
     check.add_argument("--formats", type=_formats, default=ORDER, help="formats to check (default: all)")
+
+    index = commands.add_parser("index", help="write the library page OUT/index.html", description="Write OUT_DIR/index.html: every built handout in OUT_DIR with links to its files, their sizes, audio lengths and last check result.")
+    index.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="the output folder holding built NAME/ folders")
     return top
 
 
@@ -75,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             return _build(args)
+        if args.command == "index":
+            return _index(args)
         return _check(args)
     except PipelineError as exc:
         if args.debug:
@@ -99,6 +105,17 @@ def _build(args: argparse.Namespace) -> int:
     )
     for source in args.sources:
         build(source, options)
+    return 0
+
+
+def _index(args: argparse.Namespace) -> int:
+    """`index`: the library page listing every built handout."""
+    from .library import build_index
+
+    if not args.out_dir.is_dir():
+        print(f"error: {args.out_dir} is not a folder (run build first)", file=sys.stderr)
+        return 2
+    print(f"wrote {build_index(args.out_dir)}")
     return 0
 
 

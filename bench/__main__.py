@@ -1,0 +1,145 @@
+"""`python -m bench` (`make bench`): build synthetic libraries of N handouts and print a Markdown table.
+
+    make bench                                   # N = 1 and 10 (BENCH_SIZES, default "1,10")
+    BENCH_SIZES=1,10,50 make bench               # add N = 50 (long: all audio, on every core)
+    .venv/bin/python -m bench --sizes 1 --parallel 0 --work /tmp/bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from .harness import MakeRun, SizeResult, cold_make, machine, measure, snapshot_code
+
+
+def _sizes(value: str) -> list[int]:
+    """Parse "1,10,50" into library sizes."""
+    try:
+        sizes = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"sizes are whole numbers like 1,10,50 (got {value!r})") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError("give at least one size of 1 or more")
+    return sizes
+
+
+def _progress(message: str) -> None:
+    """One progress line on stderr so a long run shows where it is."""
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def _s(seconds: float) -> str:
+    """Seconds for the table."""
+    return f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def _audio_rtf(result: SizeResult) -> str:
+    """Engine seconds per second of speech, over the sections synthesised in the cold build."""
+    if not result.synthesised_speech:
+        return "n/a"
+    return f"{result.synthesis_seconds / result.synthesised_speech:.3f}"
+
+
+def main_table(results: list[SizeResult]) -> str:
+    """Per N: cold, no-op and edit rebuilds, memory, audio real-time factor and the ratio to the bare tools."""
+    lines = [
+        "| N | sections | speech | cold `make all` (build + check) | no-op `make all` | edit 1 section (build + check) | sections synthesised on edit | peak memory | audio RTF | bare tools | build ÷ bare | `make all` ÷ bare | handouts failing their check |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        if r.failure and not (r.cold and r.noop):
+            lines.append(f"| {r.count} | {r.sections} | FAILED: {r.failure} |" + " |" * 10)
+            continue
+        build, check = r.cold.step_seconds("build"), r.cold.step_seconds("check")
+        noop_steps = f" ({len(r.noop.steps)} steps run)" if r.noop.steps else ""
+        edit = f"{_s(r.edit.seconds)} ({_s(r.edit.step_seconds('build'))} + {_s(r.edit.step_seconds('check'))})" if r.edit else "n/a"
+        synthesised = f"{len(r.synthesised_edit)} ({', '.join(r.synthesised_edit) or 'none'})"
+        peak = max(run.peak_mib for run in (r.cold, r.noop, r.edit) if run)
+        lines.append(
+            f"| {r.count} | {r.sections} | {r.audio_seconds / 60:.1f} min | {_s(r.cold.seconds)} ({_s(build)} + {_s(check)}) "
+            f"| {_s(r.noop.seconds)}{noop_steps} | {edit} | {synthesised} | {peak:.0f} MiB | {_audio_rtf(r)} "
+            f"| {_s(r.bare.total)} | {build / r.bare.total:.2f}× | {r.cold.seconds / r.bare.total:.2f}× "
+            f"| {len(r.cold.failed_checks)} of {r.count} |"
+        )
+    return "\n".join(lines)
+
+
+def bare_table(results: list[SizeResult]) -> str:
+    """Per N: each bare tool's time for the same sources, next to the pipeline's build step."""
+    lines = [
+        "| N | pandoc md→html | WeasyPrint html→pdf | Piper text→wav | Piper RTF | bare total | pipeline build steps | cold sections synthesised / reused |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        if not r.cold or r.cold.failed_builds or not r.bare.total:
+            continue
+        piper_rtf = f"{r.bare.piper / r.bare.piper_audio:.3f}" if r.bare.piper_audio else "n/a"
+        lines.append(
+            f"| {r.count} | {_s(r.bare.pandoc)} | {_s(r.bare.weasyprint)} | {_s(r.bare.piper)} | {piper_rtf} "
+            f"| {_s(r.bare.total)} | {_s(r.cold.step_seconds('build'))} | {r.synthesised_cold} / {r.reused_cold} |"
+        )
+    return "\n".join(lines)
+
+
+def parallel_line(count: int, j1: MakeRun, j2: MakeRun) -> str:
+    """`make -j1` against `make -j2` on the same library, both cold."""
+    if j1.failed_builds or j2.failed_builds:
+        return f"`make -j1` / `make -j2` on N = {count}: a build failed (see {j1.log}, {j2.log})"
+    return (
+        f"Cold `make all` on N = {count}: `-j1` {_s(j1.seconds)}, `-j2` {_s(j2.seconds)}: "
+        f"**{j1.seconds / j2.seconds:.2f}×** faster with two documents at a time."
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure every requested size, then print the tables and the machine."""
+    top = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    top.add_argument("--sizes", type=_sizes, default=_sizes(os.environ.get("BENCH_SIZES", "1,10")), help="library sizes N (default: $BENCH_SIZES or 1,10)")
+    top.add_argument("--parallel", type=int, default=int(os.environ.get("BENCH_PARALLEL", "10")), metavar="N", help="compare make -j1 and -j2 on this size (0: skip; default 10)")
+    top.add_argument("--seed", type=int, default=int(os.environ.get("BENCH_SEED", "8")), help="seed of the synthetic library (default: $BENCH_SEED or 8)")
+    top.add_argument("--work", type=Path, help="keep the libraries and logs in this folder (default: a temporary folder, removed)")
+    args = top.parse_args(argv)
+
+    load_before = os.getloadavg()[0]
+    work = args.work or Path(tempfile.mkdtemp(prefix="faq-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    code = snapshot_code(work)
+    results: list[SizeResult] = []
+    parallel = ""
+    finished = False
+    try:
+        for count in args.sizes:
+            results.append(measure(count, work, code, _progress, args.seed))
+        if args.parallel and not any(r.failure for r in results):
+            same = next((r for r in results if r.count == args.parallel and r.cold and not r.cold.failed_builds), None)
+            j1 = same.cold if same else cold_make(args.parallel, work, 1, code, _progress, args.seed)
+            parallel = parallel_line(args.parallel, j1, cold_make(args.parallel, work, 2, code, _progress, args.seed))
+        finished = not any(r.failure or (r.cold and r.cold.failed_checks) for r in results)
+    finally:
+        if args.work is None and finished:
+            shutil.rmtree(work, ignore_errors=True)
+        elif not finished:
+            _progress(f"kept {work} for its logs")
+    print(f"Library seed {args.seed}. Machine: {machine()}; 1-minute load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after the run\n")
+    print(main_table(results) + "\n")
+    print(bare_table(results) + "\n")
+    if parallel:
+        print(parallel + "\n")
+    failing = sorted({name for r in results if r.cold for name in r.cold.failed_checks})
+    if failing:
+        print(f"Check failures (make -k kept going; a failed check is redone by every later `make all`, "
+              f"so it shows in the no-op and edit times): {', '.join(failing)}; logs in {work}.\n")
+    print("Peak memory is the largest resident set of one step (resource.getrusage RUSAGE_CHILDREN). "
+          "Audio RTF is the engine's seconds per second of speech, summed over the sections the cold build "
+          "synthesised (from .cache/log.jsonl); sections are synthesised --jobs at a time, so the wall-clock "
+          "share is smaller.")
+    return 0 if finished else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""A synthetic clinic library of N FAQs in the exact source format, made from the real FAQ's own sentences.
+
+Each handout reuses real questions, full text (its sentences reshuffled) and plain renditions, so
+it parses, reads and sounds like the real thing, with its own ids, title and length. The same seed
+gives the same library, so two benchmark runs build the same work.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from pipeline.config import PROJECT_ROOT
+
+SEED_SOURCE = PROJECT_ROOT / "source" / "breast-cancer-recurrence.md"
+# Sections per handout, cycled: the first has as many as the real FAQ, the rest vary from 2 to 16.
+LENGTHS = (8, 3, 12, 5, 16, 4, 10, 6, 14, 2)
+SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z0-9“\"])")
+EDIT_SENTENCE = "Ask your care team what this means for you."
+
+
+@dataclass(frozen=True)
+class RealSection:
+    """One question of the real FAQ as Markdown blocks (paragraphs and whole lists)."""
+
+    id: str
+    title: str
+    full: tuple[str, ...]
+    plain: tuple[str, ...]
+
+
+def _blocks(markdown: str) -> tuple[str, ...]:
+    """Paragraphs and lists of a Markdown body, split on blank lines."""
+    return tuple(block.strip() for block in re.split(r"\n\s*\n", markdown.strip()) if block.strip())
+
+
+def real_faq(path: Path = SEED_SOURCE) -> tuple[dict, tuple[RealSection, ...]]:
+    """The real FAQ's metadata and sections, read from its Markdown (not from built files)."""
+    text = path.read_text(encoding="utf-8")
+    _, front, body = text.split("---\n", 2)
+    sections = []
+    for chunk in re.split(r"^## ", body, flags=re.M)[1:]:
+        heading, rest = chunk.split("\n", 1)
+        title, section_id = re.fullmatch(r"(.+?)\s*\{#([a-z0-9-]+)\}\s*", heading).groups()
+        full, plain = rest.split("::: plain", 1)
+        sections.append(RealSection(section_id, title, _blocks(full), _blocks(plain.rsplit(":::", 1)[0])))
+    return yaml.safe_load(front), tuple(sections)
+
+
+def _reshuffled(blocks: tuple[str, ...], rng: random.Random) -> list[str]:
+    """The blocks with each paragraph's sentences in a new order (lists and list lead-ins kept)."""
+    shuffled = []
+    for block in blocks:
+        if block.startswith("- ") or block.endswith(":"):
+            shuffled.append(block)
+            continue
+        sentences = SENTENCE_END.split(" ".join(block.split()))
+        rng.shuffle(sentences)
+        shuffled.append(" ".join(sentences))
+    return shuffled
+
+
+def handout(number: int, seed: int = 8) -> str:
+    """The Markdown source of synthetic handout `number` (1-based)."""
+    meta, real = real_faq()
+    rng = random.Random(seed * 1000 + number)
+    count = LENGTHS[(number - 1) % len(LENGTHS)]
+    chosen = [real[(i + number) % len(real)] for i in range(count)]
+    header = {
+        "title": f"Clinic Handout {number}: {chosen[0].title}",
+        "subtitle": f"Synthetic benchmark handout with {count} questions",
+        "lang": "en-US",
+        "publisher": meta.get("publisher", "Benchmark clinic"),
+        "date": str(meta.get("date", "2026-01-01")),
+        "identifier": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'bench-handout-{seed}-{number}')}",
+        "description": f"Benchmark handout {number}, made from the real FAQ's sentences.",
+        "glossary": meta.get("glossary") or {},
+    }
+    parts = ["---", yaml.safe_dump(header, sort_keys=False, allow_unicode=True, width=1000).strip(), "---", ""]
+    seen: dict[str, int] = {}
+    for index, section in enumerate(chosen, start=1):
+        seen[section.id] = seen.get(section.id, 0) + 1
+        repeat = f" (part {seen[section.id]})" if seen[section.id] > 1 else ""
+        parts.append(f"## {section.title}{repeat} {{#{section.id}-{index}}}\n")
+        parts.extend(block + "\n" for block in _reshuffled(section.full, rng))
+        parts.append("::: plain")
+        parts.append("\n\n".join(_reshuffled(section.plain, rng)))
+        parts.append(":::\n")
+    return "\n".join(parts)
+
+
+def write_library(folder: Path, count: int, seed: int = 8) -> list[Path]:
+    """Write `count` handouts as `folder/handout-NN.md`; returns their paths in order."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for number in range(1, count + 1):
+        path = folder / f"handout-{number:02d}.md"
+        path.write_text(handout(number, seed), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def edit_one_section(source: Path, position: int = 2) -> str:
+    """Add one sentence to the full text of the section at `position`, as a clinic's small edit would.
+
+    Returns the edited section's id.
+    """
+    text = source.read_text(encoding="utf-8")
+    headings = list(re.finditer(r"^## .*\{#([a-z0-9-]+)\}[ \t]*$", text, flags=re.M))
+    heading = headings[min(position, len(headings)) - 1]
+    paragraph_end = text.index("\n\n", heading.end() + 1)
+    text = text[:paragraph_end] + f" {EDIT_SENTENCE}" + text[paragraph_end:]
+    source.write_text(text, encoding="utf-8")
+    return heading.group(1)

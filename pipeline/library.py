@@ -1,0 +1,304 @@
+"""The clinic's library page, `OUT/index.html`: every built handout with its files, sizes and check result.
+
+It reads only what was built (each folder's page, e-book, audio and `report.json`), never the
+sources, so the page says what a patient will actually get when they follow a link.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from html import escape, unescape
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import quote
+
+import mutagen
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from .cache import write_atomic
+from .config import STYLES_DIR
+
+PAGE_TITLE = "Patient information library"
+STYLESHEET = STYLES_DIR / "library.css"
+FORMAT_NAMES = {"html": "web page", "pdf": "PDF", "epub": "e-book", "audio": "audio"}
+
+
+@dataclass(frozen=True)
+class Download:
+    """One file a patient can open: what it is, where it is, how big and (for audio) how long."""
+
+    label: str
+    kind: str
+    href: str
+    size: int
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Handout:
+    """One built document folder as the library page shows it."""
+
+    name: str
+    title: str
+    lang: str
+    sections: int
+    checked: bool | None
+    problems: tuple[str, ...]
+    downloads: tuple[Download, ...]
+
+
+class _PageHead(HTMLParser):
+    """Reads a built page's `<html lang>` and `<title>` without trusting anything else in it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lang = ""
+        self.title = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "html" and not self.lang:
+            self.lang = dict(attrs).get("lang") or ""
+        self._in_title = tag == "title" and not self.title
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+
+
+def human_size(size: int) -> str:
+    """A file size as people say it ("412 KB", "1.6 MB"), so a patient on a phone plan can decide."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1000:
+        return f"{max(1, round(size / 1024))} KB"
+    if size < 1024 * 1024 * 1000:
+        return f"{size / 1024 ** 2:.1f} MB"
+    return f"{size / 1024 ** 3:.1f} GB"
+
+
+def human_length(seconds: float) -> str:
+    """A recording's length as people say it ("3 min 29 s"), so a listener knows what they start."""
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    return f"{secs} s"
+
+
+def iso_length(seconds: float) -> str:
+    """The same length as an ISO 8601 duration for `<time datetime>`."""
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + f"{secs}S"
+
+
+def audio_seconds(path: Path) -> float | None:
+    """The recording's length read from the file itself (None when mutagen cannot read it)."""
+    try:
+        audio = mutagen.File(path)
+    except (mutagen.MutagenError, OSError):
+        return None
+    length = getattr(getattr(audio, "info", None), "length", None)
+    return float(length) if length else None
+
+
+def _page_head(page: Path) -> _PageHead:
+    """Title and language of a built web page (empty when there is none)."""
+    head = _PageHead()
+    if page.is_file():
+        head.feed(page.read_text(encoding="utf-8", errors="replace"))
+    return head
+
+
+def _epub_title(epub: Path) -> str:
+    """The `dc:title` of a built EPUB's package document (empty when unreadable)."""
+    try:
+        with zipfile.ZipFile(epub) as book:
+            container = book.read("META-INF/container.xml").decode("utf-8")
+            opf_path = re.search(r'full-path="([^"]+)"', container)
+            opf = book.read(opf_path.group(1)).decode("utf-8") if opf_path else ""
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return ""
+    title = re.search(r"<dc:title[^>]*>(.*?)</dc:title>", opf, re.S)
+    return unescape(title.group(1)).strip() if title else ""
+
+
+def _pdf_title(pdf: Path) -> str:
+    """The title in a built PDF's document information (empty when unreadable)."""
+    try:
+        title = PdfReader(pdf).metadata.title if pdf.is_file() else ""
+    except (OSError, PdfReadError, AttributeError, ValueError):
+        return ""
+    return str(title or "").strip()
+
+
+def _report(folder: Path) -> dict:
+    """The folder's last check report (empty when it was never checked or is unreadable)."""
+    try:
+        report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return report if isinstance(report, dict) else {}
+
+
+def _problems(report: dict) -> tuple[str, ...]:
+    """One line per missing section or broken rule in a report, in the format's words."""
+    found: list[str] = []
+    for name, result in sorted((report.get("formats") or {}).items()):
+        label = FORMAT_NAMES.get(name, name)
+        for section_id, presence in sorted((result.get("sections") or {}).items()):
+            if not presence.get("present", False):
+                found.append(f"section {section_id} is missing from the {label}")
+        found.extend(_broken_rule(label, rule) for rule in result.get("rules") or [] if not rule.get("ok"))
+    return tuple(found)
+
+
+def _broken_rule(label: str, rule: dict) -> str:
+    """A failed format rule in one short line: the format, the rule and what was found."""
+    detail = " ".join(str(rule.get("detail") or "").split())
+    detail = detail if len(detail) <= 160 else detail[:157].rstrip() + "..."
+    return f"{label}: {rule.get('name')}" + (f" ({detail})" if detail else "")
+
+
+def _downloads(folder: Path) -> tuple[Download, ...]:
+    """The handout's files that exist, in the order a patient is most likely to want them."""
+    name = folder.name
+    candidates = (
+        ("Web page", "web page", "index.html"),
+        ("Large-print PDF", "PDF", f"{name}.pdf"),
+        ("E-book", "EPUB", f"{name}.epub"),
+        ("Audio, whole recording", "MP3", f"audio/{name}.mp3"),
+        ("Audiobook with chapters", "M4B", f"audio/{name}.m4b"),
+    )
+    found = []
+    for label, kind, relative in candidates:
+        path = folder / relative
+        if path.is_file():
+            seconds = audio_seconds(path) if kind in ("MP3", "M4B") else None
+            found.append(Download(label, kind, quote(f"{name}/{relative}"), os.path.getsize(path), seconds))
+    return tuple(found)
+
+
+def read_handout(folder: Path) -> Handout | None:
+    """What the built folder holds, or None when it is not a built handout."""
+    downloads = _downloads(folder)
+    report = _report(folder)
+    if not downloads and not report:
+        return None
+    head = _page_head(folder / "index.html")
+    title = " ".join(head.title.split()) or _epub_title(folder / f"{folder.name}.epub")
+    title = title or str(report.get("title") or "") or _pdf_title(folder / f"{folder.name}.pdf") or folder.name
+    checked = report.get("ok") if isinstance(report.get("ok"), bool) else None
+    return Handout(
+        name=folder.name,
+        title=title,
+        lang=head.lang,
+        sections=len(report.get("sections") or []),
+        checked=checked,
+        problems=_problems(report) if checked is False else (),
+        downloads=downloads,
+    )
+
+
+def handouts(out_root: Path) -> list[Handout]:
+    """Every built handout in the output folder, sorted by title then folder name."""
+    found = []
+    for folder in sorted(out_root.iterdir()):
+        if folder.is_dir() and not folder.name.startswith("."):
+            handout = read_handout(folder)
+            if handout is not None:
+                found.append(handout)
+    return sorted(found, key=lambda h: (h.title.casefold(), h.name))
+
+
+def _download_item(handout: Handout, download: Download) -> str:
+    """One list item: a link named for what it opens, then its type, length and size."""
+    facts = [escape(download.kind)] if download.kind.lower() not in download.label.lower() else []
+    if download.seconds:
+        facts.append(f'<time datetime="{iso_length(download.seconds)}">{human_length(download.seconds)}</time>')
+    facts.append(f'<data value="{download.size}">{human_size(download.size)}</data>')
+    return (
+        f'<li><a href="{escape(download.href, quote=True)}">{escape(download.label)}'
+        f'<span class="visually-hidden">: {escape(handout.title)}</span></a> '
+        f'<span class="facts">({", ".join(facts)})</span></li>'
+    )
+
+
+def _status(handout: Handout) -> str:
+    """The last check's result in words (never colour alone)."""
+    if handout.checked is None:
+        return '<p class="status unchecked">Not checked yet.</p>'
+    if handout.checked:
+        sections = f"all {handout.sections} sections" if handout.sections else "every section"
+        return f'<p class="status passed"><strong>Check passed:</strong> {sections} are in every format.</p>'
+    items = "".join(f"<li>{escape(p)}</li>" for p in handout.problems)
+    return (
+        f'<div class="status failed"><p><strong>Check failed:</strong> '
+        f'{len(handout.problems)} problem{"s" if len(handout.problems) != 1 else ""} found. '
+        f'Do not hand this out until it is fixed.</p><ul>{items}</ul></div>'
+    )
+
+
+def _handout_entry(handout: Handout) -> str:
+    """One handout: its title as a heading, the check result and its files."""
+    heading_id = f"handout-{handout.name}"
+    lang = f' lang="{escape(handout.lang, quote=True)}"' if handout.lang else ""
+    downloads = "\n".join(_download_item(handout, d) for d in handout.downloads)
+    files = f'<ul class="files">\n{downloads}\n</ul>' if downloads else "<p>No files built yet.</p>"
+    return (
+        f'<li><article aria-labelledby="{heading_id}"{lang}>\n'
+        f'<h2 id="{heading_id}">{escape(handout.title)}</h2>\n'
+        f"{_status(handout)}\n{files}\n</article></li>"
+    )
+
+
+def _updated() -> str:
+    """A date line only for reproducible builds (SOURCE_DATE_EPOCH), so rebuilds stay byte-identical."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch.isdigit():
+        return ""
+    day = datetime.fromtimestamp(int(epoch), tz=timezone.utc).date().isoformat()
+    return f'<p>Updated <time datetime="{day}">{day}</time>.</p>\n'
+
+
+def render(found: list[Handout]) -> str:
+    """The whole library page as HTML."""
+    count = f"{len(found)} handout{'s' if len(found) != 1 else ''}"
+    entries = "\n".join(_handout_entry(h) for h in found)
+    listing = f'<ul class="library">\n{entries}\n</ul>' if found else "<p>No handouts have been built yet.</p>"
+    css = STYLESHEET.read_text(encoding="utf-8")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{PAGE_TITLE}</title>\n<style>\n{css}</style>\n</head>\n<body>\n"
+        '<a class="skip-link" href="#main">Skip to the handouts</a>\n'
+        f'<header><p class="site-name">{PAGE_TITLE}</p></header>\n'
+        f'<main id="main" tabindex="-1">\n<h1>Handouts for patients</h1>\n'
+        f"<p>{count}. Each one can be read as a web page, printed in large print, "
+        "opened as an e-book, or listened to.</p>\n"
+        f"{listing}\n</main>\n"
+        "<footer>\n<p>Every file is checked to hold every section before it is listed as passed.</p>\n"
+        f"{_updated()}</footer>\n</body>\n</html>\n"
+    )
+
+
+def build_index(out_root: Path) -> Path:
+    """Write `out_root/index.html` atomically from the built folders; returns its path."""
+    out_root = Path(out_root)
+    out_root.mkdir(parents=True, exist_ok=True)
+    return write_atomic(out_root / "index.html", render(handouts(out_root)).encode("utf-8"))

@@ -1,0 +1,188 @@
+"""Incremental builds, read from the build's own records: a no-op renders nothing, an edit redoes one
+section's speech, and a failed build leaves the previous output byte for byte as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from pipeline import formats
+from pipeline.build import STATE_FILE, BuildOptions, build
+from pipeline.cache import write_atomic
+from pipeline.errors import EngineError, SourceError
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "tests" / "fixtures" / "sample-faq.md"
+EDITED_SECTION = "getting-ready"
+ADDED_SENTENCE = "Ask the staff if you have any questions about these steps."
+
+
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A good build of every format of a copy of the fixture FAQ, with its own cache (never mutated)."""
+    root = tmp_path_factory.mktemp("incremental")
+    source = root / "sample-faq.md"
+    shutil.copyfile(SAMPLE, source)
+    build(source, BuildOptions(out_root=root / "out", cache_dir=root / "cache", quiet=True))
+    return root
+
+
+@pytest.fixture
+def workspace(first_build: Path, tmp_path: Path) -> Path:
+    """A private copy of the good build (source, output and cache) that a test may change."""
+    for part in ("sample-faq.md", "out", "cache"):
+        original = first_build / part
+        copy = shutil.copytree if original.is_dir() else shutil.copy2
+        copy(original, tmp_path / part)
+    return tmp_path
+
+
+def options(root: Path, quiet: bool = True) -> BuildOptions:
+    """Build options pointing at the workspace's output and cache."""
+    return BuildOptions(out_root=root / "out", cache_dir=root / "cache", quiet=quiet)
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under a folder, by relative path."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def mtimes(folder: Path) -> dict[str, int]:
+    """Modification time of every built file (the build state file is rewritten on every run)."""
+    return {
+        str(p.relative_to(folder)): p.stat().st_mtime_ns
+        for p in sorted(folder.rglob("*")) if p.is_file() and p.name != STATE_FILE
+    }
+
+
+def cache_log(root: Path) -> list[dict]:
+    """The cache's own log: one event per section synthesised or reused."""
+    log = root / "cache" / "log.jsonl"
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
+
+
+def section_of(event: dict) -> str:
+    """The section a logged audio event is about."""
+    return str(event.get("section") or event.get("section_id") or "")
+
+
+def edit_section(source: Path, section_id: str, sentence: str) -> None:
+    """Add one sentence to the first paragraph of one section, as a clinic's small edit would."""
+    text = source.read_text(encoding="utf-8")
+    heading_end = text.index("\n", text.index(f"{{#{section_id}}}"))
+    paragraph_end = text.index("\n\n", heading_end + 2)
+    source.write_text(text[:paragraph_end] + f" {sentence}" + text[paragraph_end:], encoding="utf-8")
+
+
+def leftovers(out: Path) -> list[str]:
+    """Staging or retired folders a build left behind."""
+    return sorted(p.name for p in out.iterdir() if p.name.startswith("."))
+
+
+def test_a_noop_rebuild_renders_nothing(workspace: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """Nothing changed: every format says "up to date", no format code runs, no file is rewritten."""
+    folder = workspace / "out" / "sample-faq"
+    state = json.loads((folder / STATE_FILE).read_text())
+    before, times, events = snapshot(folder), mtimes(folder), len(cache_log(workspace))
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a no-op rebuild called a format's build")
+
+    chosen = options(workspace, quiet=False)
+    for name in chosen.formats:
+        monkeypatch.setattr(formats.get(name), "build", must_not_run)
+    capsys.readouterr()
+    build(workspace / "sample-faq.md", chosen)
+
+    progress = capsys.readouterr().err
+    assert set(state) == set(chosen.formats)
+    for name in chosen.formats:
+        assert f"[sample-faq] {name}: up to date" in progress
+    assert json.loads((folder / STATE_FILE).read_text()) == state
+    assert mtimes(folder) == times
+    assert snapshot(folder) == before
+    assert len(cache_log(workspace)) == events
+    assert leftovers(workspace / "out") == []
+
+
+def test_editing_one_section_synthesises_only_that_section(workspace: Path) -> None:
+    """One sentence added to one section: the cache log shows that section synthesised, every other one reused."""
+    source = workspace / "sample-faq.md"
+    folder = workspace / "out" / "sample-faq"
+    audio_before = {p.name: p.read_bytes() for p in (folder / "audio").glob("[0-9][0-9]-*.mp3")}
+    already = len(cache_log(workspace))
+    edit_section(source, EDITED_SECTION, ADDED_SENTENCE)
+    build(source, options(workspace))
+
+    new_events = cache_log(workspace)[already:]
+    synthesised = {section_of(e) for e in new_events if e["event"] == "synthesised"}
+    reused = {section_of(e) for e in new_events if e["event"] == "reused"}
+    assert synthesised == {EDITED_SECTION}
+    assert reused == {"what-is-a-mammogram", "called-back"}
+    audio_after = {p.name: p.read_bytes() for p in (folder / "audio").glob("[0-9][0-9]-*.mp3")}
+    assert audio_after.keys() == audio_before.keys()
+    changed = {name for name in audio_after if audio_after[name] != audio_before[name]}
+    assert changed == {f"02-{EDITED_SECTION}.mp3"}
+    transcript = (folder / "audio" / f"02-{EDITED_SECTION}.vtt").read_text(encoding="utf-8")
+    assert ADDED_SENTENCE in transcript
+    pdf_text = " ".join(" ".join(page.extract_text() for page in PdfReader(folder / "sample-faq.pdf").pages).split())
+    assert ADDED_SENTENCE in pdf_text
+
+
+def test_an_invalid_source_after_a_good_build_keeps_the_previous_output(workspace: Path) -> None:
+    """The source loses a section's plain div: the build stops with a SourceError and output/NAME/ is untouched."""
+    source = workspace / "sample-faq.md"
+    before = snapshot(workspace / "out" / "sample-faq")
+    text = source.read_text(encoding="utf-8")
+    start = text.index("::: plain", text.index("{#called-back}"))
+    source.write_text(text[:start], encoding="utf-8")
+    with pytest.raises(SourceError):
+        build(source, options(workspace))
+    assert snapshot(workspace / "out" / "sample-faq") == before
+    assert leftovers(workspace / "out") == []
+
+
+@pytest.mark.parametrize("failing", formats.ORDER)
+def test_a_format_failing_midway_keeps_the_previous_output(workspace: Path, failing: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A format that has already written a broken file and then fails leaves the published folder byte-identical."""
+    source = workspace / "sample-faq.md"
+    folder = workspace / "out" / "sample-faq"
+    before = snapshot(folder)
+    module = formats.get(failing)
+
+    def half_written(doc, out_dir, build_options):
+        write_atomic(out_dir / f"{doc.name}.pdf", b"%PDF-1.7 half written")
+        (out_dir / "index.html").unlink(missing_ok=True)
+        raise EngineError(f"{failing} failed halfway")
+
+    monkeypatch.setattr(module, "build", half_written)
+    edit_section(source, EDITED_SECTION, ADDED_SENTENCE)
+    with pytest.raises(EngineError, match="halfway"):
+        build(source, options(workspace))
+    assert snapshot(folder) == before
+    assert leftovers(workspace / "out") == []
+
+
+def test_the_benchmark_library_is_valid_source_and_its_edit_changes_one_section(tmp_path: Path) -> None:
+    """`make bench` builds what its generator writes and counts what its edit changes: both must hold."""
+    from bench.generate import edit_one_section, write_library
+    from pipeline.source import parse
+
+    sources = write_library(tmp_path, 3)
+    docs = [parse(path) for path in sources]
+    assert len({len(doc.sections) for doc in docs}) == 3
+    assert len({doc.meta.title for doc in docs}) == 3
+    before = {s.id: s.narration for s in docs[0].sections}
+    edited = edit_one_section(sources[0])
+    after = {s.id: s.narration for s in parse(sources[0]).sections}
+    assert after.keys() == before.keys()
+    assert {sid for sid in after if after[sid] != before[sid]} == {edited}
+    assert write_library(tmp_path / "again", 3)[1].read_bytes() == sources[1].read_bytes()
