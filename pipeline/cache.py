@@ -9,6 +9,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 _LOG_LOCK = threading.Lock()
 
@@ -56,9 +57,41 @@ class Cache:
         """Store a result atomically and return its path."""
         return write_atomic(self.path(kind, key, suffix), content)
 
+    def remember(self, kind: str, key: str, compute: Callable[[], Any]) -> Any:
+        """A JSON result stored under its key, computed only the first time it is asked for."""
+        found = self.get(kind, key, ".json")
+        if found:
+            try:
+                return json.loads(found.read_text(encoding="utf-8"))
+            except ValueError:
+                pass
+        value = compute()
+        self.put(kind, key, ".json", json.dumps(value, sort_keys=True).encode("utf-8"))
+        return value
+
     def log(self, event: str, **fields: object) -> None:
         """Append one line to `.cache/log.jsonl`: what was synthesised or rendered, and why."""
         self.root.mkdir(parents=True, exist_ok=True)
         line = json.dumps({"time": round(time.time(), 3), "event": event, **fields}, sort_keys=True)
         with _LOG_LOCK, open(self.root / "log.jsonl", "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a built file's bytes: what a check's memo is keyed by, so it still reads the file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_memo() -> Cache:
+    """Where checks keep what they measured of a built file, keyed by that file's bytes.
+
+    Speech recognition and EPUBCheck take most of a check's time; an unchanged file is not
+    listened to or validated twice. A changed file has another digest, so it is always re-read.
+    """
+    from .config import setting
+
+    return Cache(Path(os.environ.get("PIPELINE_CACHE") or setting("cache")))

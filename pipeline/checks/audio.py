@@ -23,7 +23,10 @@ from typing import Any
 from mutagen.id3 import ID3, ID3NoHeaderError
 from mutagen.mp3 import MP3, BitrateMode
 
+from importlib.metadata import version
+
 from .. import audio_ffmpeg
+from ..cache import check_memo, file_digest, fingerprint
 from ..config import setting
 from ..formats.audio import section_file
 from ..model import Document, Section
@@ -153,23 +156,38 @@ def _listen(path: str, recognise: bool) -> Heard:
 
 
 def _listen_all(files: dict[str, Path], recognise: bool) -> dict[str, Heard]:
-    """Listen to every section file, several at once (the longest first, so the wait is shortest)."""
-    if not files:
-        return {}
-    order = sorted(files, key=lambda sid: files[sid].stat().st_size, reverse=True)
-    workers = min(len(files), os.cpu_count() or 1)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_decoder) as pool:
-        futures = {sid: pool.submit(_listen, str(files[sid]), recognise) for sid in order}
-        return {sid: futures[sid].result() for sid in files}
+    """Listen to every section file, several at once; a file heard before (same bytes) is recalled."""
+    memo = check_memo()
+    keys = {sid: fingerprint("heard", file_digest(path), recognise, ASR_RATE, ASR_LANGUAGE_WEIGHT,
+                             version("pocketsphinx")) for sid, path in files.items()}
+    known = {sid: memo.get("heard", key, ".json") for sid, key in keys.items()}
+    heard = {sid: Heard(**json.loads(path.read_text(encoding="utf-8"))) for sid, path in known.items() if path}
+    todo = {sid: files[sid] for sid in files if sid not in heard}
+    if todo:
+        order = sorted(todo, key=lambda sid: todo[sid].stat().st_size, reverse=True)
+        workers = min(len(todo), os.cpu_count() or 1)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_decoder) as pool:
+            futures = {sid: pool.submit(_listen, str(todo[sid]), recognise) for sid in order}
+            for sid in order:
+                heard[sid] = futures[sid].result()
+                memo.put("heard", keys[sid], ".json", json.dumps(heard[sid].__dict__).encode("utf-8"))
+    return {sid: heard[sid] for sid in files}
 
 
 def _measure_all(paths: list[Path]) -> dict[str, audio_ffmpeg.Loudness | None]:
     """EBU R128 loudness and true peak of every file that exists."""
     present = [p for p in paths if p.is_file()]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        measured = dict(zip([p.name for p in present], pool.map(audio_ffmpeg.measure, present)))
+        measured = dict(zip([p.name for p in present], pool.map(_loudness, present)))
     return {p.name: measured.get(p.name) for p in paths}
+
+
+def _loudness(path: Path) -> audio_ffmpeg.Loudness:
+    """One file's loudness, measured once per distinct file content."""
+    key = fingerprint("loudness", file_digest(path))
+    found = check_memo().remember("loudness", key, lambda: audio_ffmpeg.measure(path).__dict__)
+    return audio_ffmpeg.Loudness(**found)
 
 
 # --- tags and chapters ---------------------------------------------------------------------------

