@@ -25,6 +25,7 @@ import lxml.html
 from fontTools.ttLib import woff2
 from lxml import etree
 
+from .. import fonts
 from ..cache import fingerprint, write_atomic
 from ..config import STYLES_DIR
 from ..model import Document, Section
@@ -38,13 +39,6 @@ NEEDS: tuple[str, ...] = ("audio",)  # the players link the section MP3s and sho
 OPTIONS = ("formats",)  # the "other ways to read" links name the formats built alongside
 PAGE = "index.html"
 STYLESHEET = STYLES_DIR / "page.css"
-FONT_FAMILY = "Atkinson Hyperlegible"
-FONTS = (  # file in the font package, CSS weight, CSS style
-    ("AtkinsonHyperlegible-Regular", "400", "normal"),
-    ("AtkinsonHyperlegible-Bold", "700", "normal"),
-    ("AtkinsonHyperlegible-Italic", "400", "italic"),
-    ("AtkinsonHyperlegible-BoldItalic", "700", "italic"),
-)
 
 # Fragments come from pandoc after the parser dropped raw HTML; this is a second lock on the door.
 DROPPED_ELEMENTS = {
@@ -71,17 +65,16 @@ class Recording:
 
 def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
     """Write index.html and its fonts into out_dir; returns the page."""
-    fonts = write_fonts(out_dir, options)
-    css = font_faces(fonts) + STYLESHEET.read_text(encoding="utf-8")
+    css = font_faces(write_fonts(out_dir, options)) + STYLESHEET.read_text(encoding="utf-8")
     html = page_html(doc, css, recordings(doc, out_dir), offers(doc, out_dir, options))
     return write_atomic(out_dir / PAGE, html.encode("utf-8"))
 
 
 def write_fonts(out_dir: Path, options: BuildOptions) -> list[tuple[str, str, str]]:
     """Atkinson Hyperlegible as WOFF2 beside the page (a quarter of the TTF's size, for slow phones)."""
-    source = Path(fontpkg_atkinson_hyperlegible.ROOT) / "files"
+    source = fonts.font_dir() or Path(fontpkg_atkinson_hyperlegible.ROOT) / "files"
     written = []
-    for stem, weight, style in FONTS:
+    for stem, weight, style in fonts.FACES:
         ttf = (source / f"{stem}.ttf").read_bytes()
         key = fingerprint("woff2", hashlib.sha256(ttf).hexdigest())
         cached = options.cache.get("font", key, ".woff2")
@@ -94,13 +87,9 @@ def write_fonts(out_dir: Path, options: BuildOptions) -> list[tuple[str, str, st
     return written
 
 
-def font_faces(fonts: list[tuple[str, str, str]]) -> str:
+def font_faces(faces: list[tuple[str, str, str]]) -> str:
     """@font-face rules for the files written beside the page."""
-    return "".join(
-        f'@font-face {{ font-family: "{FONT_FAMILY}"; src: url("{href}") format("woff2"); '
-        f"font-weight: {weight}; font-style: {style}; font-display: swap; }}\n"
-        for href, weight, style in fonts
-    )
+    return fonts.face_rules(faces, extra=" font-display: swap;")
 
 
 def recordings(doc: Document, out_dir: Path) -> dict[str, Recording]:

@@ -20,6 +20,7 @@ import pydyf
 import weasyprint
 from weasyprint.urls import URLFetcher
 
+from .. import fonts
 from ..cache import fingerprint, write_atomic
 from ..config import PROJECT_ROOT, STYLES_DIR
 from ..model import Document, Metadata
@@ -33,13 +34,6 @@ NEEDS: tuple[str, ...] = ()
 OPTIONS = ("paper",)
 
 STYLESHEET = STYLES_DIR / "large-print.css"
-FONT_FAMILY = "Atkinson Hyperlegible"
-FONT_FILES = (  # file in the font package, CSS weight, CSS style
-    ("AtkinsonHyperlegible-Regular.ttf", "normal", "normal"),
-    ("AtkinsonHyperlegible-Bold.ttf", "bold", "normal"),
-    ("AtkinsonHyperlegible-Italic.ttf", "normal", "italic"),
-    ("AtkinsonHyperlegible-BoldItalic.ttf", "bold", "italic"),
-)
 PAPER_SIZES = {"letter": "letter", "a4": "A4"}
 FORMATS_OFFERED = "an e-book, a web page and an audio recording"
 
@@ -71,29 +65,17 @@ class HandoutFetcher(URLFetcher):
         return super().fetch(path.as_uri(), headers)
 
 
-def font_dir() -> Path | None:
-    """Where the Atkinson Hyperlegible files are, or None (the CSS then falls back to a sans-serif)."""
-    try:
-        import fontpkg_atkinson_hyperlegible as package
-    except ImportError:
-        return None
-    folder = Path(package.ROOT) / "files"
-    return folder if (folder / FONT_FILES[0][0]).is_file() else None
-
-
 def font_faces(folder: Path | None) -> str:
     """@font-face rules embedding the packaged font files (file:// URLs the fetcher allows)."""
     if folder is None:
         return ""
-    rules = []
-    for file_name, weight, style in FONT_FILES:
-        path = folder / file_name
-        if path.is_file():
-            rules.append(
-                f'@font-face {{ font-family: "{FONT_FAMILY}"; src: url("{path.resolve().as_uri()}"); '
-                f"font-weight: {weight}; font-style: {style}; }}"
-            )
-    return "\n".join(rules)
+    files = [(folder / f"{stem}.ttf", weight, style) for stem, weight, style in fonts.FACES]
+    return fonts.face_rules([(path.resolve().as_uri(), w, s) for path, w, s in files if path.is_file()])
+
+
+def font_dir() -> Path | None:
+    """The packaged fonts' folder (a seam tests use to check the sans-serif fallback)."""
+    return fonts.font_dir()
 
 
 def stylesheet(paper: str, css: str | None = None) -> str:
@@ -181,9 +163,9 @@ def add_page_labels(_document: weasyprint.Document, pdf: pydyf.PDF) -> None:
 def allowed_roots() -> tuple[Path, ...]:
     """Folders WeasyPrint may read: the project and the font package (wherever the venv is)."""
     roots = [PROJECT_ROOT]
-    fonts = font_dir()
-    if fonts is not None:
-        roots.append(fonts)
+    folder = font_dir()
+    if folder is not None:
+        roots.append(folder)
     return tuple(roots)
 
 
