@@ -18,6 +18,7 @@ APT_PACKAGES := ffmpeg espeak-ng chromium poppler-utils
 SOURCES := $(wildcard source/*.md)
 NAMES   := $(notdir $(SOURCES:.md=))
 REPORTS := $(NAMES:%=$(OUT)/%/report.json)
+SHOTS   := $(NAMES:%=$(OUT)/screenshots/%-phone-320-light.png)
 CODE    := pyproject.toml $(shell find pipeline styles -type f -not -path '*/__pycache__/*' 2>/dev/null)
 SETUP   := $(VENV)/.installed
 
@@ -27,7 +28,7 @@ RUN = SOURCE_DATE_EPOCH=$(call epoch,$(1)) $(PY) -m pipeline
 
 .PHONY: all setup pdf epub html audio check test bench clean
 
-all: $(REPORTS) $(OUT)/index.html
+all: $(REPORTS) $(OUT)/index.html $(SHOTS)
 
 setup: $(SETUP)
 
@@ -50,6 +51,10 @@ $(OUT)/%/report.json: source/%.md $(CODE) | $(SETUP)
 
 $(OUT)/index.html: $(REPORTS) | $(SETUP)
 	$(PY) -m pipeline index $(OUT)
+
+# How each page looks to a patient, on a phone (320 px) and a desktop (1280 px), light and dark.
+$(OUT)/screenshots/%-phone-320-light.png: $(OUT)/%/report.json | $(SETUP)
+	$(PY) -m pipeline.screenshots $(OUT)/$* $(OUT)/screenshots
 
 pdf epub html audio: | $(SETUP)
 	@for s in $(SOURCES); do $(call RUN,$$s) build $$s --out $(OUT) --formats $@ --paper $(PAPER) --engine $(ENGINE) --jobs $(JOBS) || exit $$?; done
