@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pypandoc  # noqa: F401  (the tree format is pandoc's; imported for clarity of origin)
 
 Block = dict[str, Any]
 Inline = dict[str, Any]
