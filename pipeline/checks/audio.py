@@ -28,7 +28,7 @@ from importlib.metadata import version
 from .. import audio_ffmpeg
 from ..cache import check_memo, file_digest, fingerprint
 from ..config import setting
-from ..formats.audio import section_file
+from ..formats.audio import read_timings, section_file
 from ..model import Document, Section
 from . import FormatReport
 from .presence import Presence, words
@@ -286,7 +286,7 @@ def _chapter_rules(report: FormatReport, doc: Document, book: Path, chapters: li
 def _timings_rule(report: FormatReport, doc: Document, folder: Path, heard: dict[str, Heard]) -> None:
     """timings.json (read by EPUB overlays) and each WebVTT transcript agree with the files."""
     try:
-        timings = json.loads((folder / "timings.json").read_text(encoding="utf-8"))
+        timings = read_timings(folder)
         listed = {entry["id"]: entry for entry in timings["sections"]}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         report.rule("timings", False, f"timings.json unreadable: {exc}")

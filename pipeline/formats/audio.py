@@ -35,6 +35,7 @@ NEEDS: tuple[str, ...] = ()
 OPTIONS = ("engine", "rate_wpm")
 KIND = "narration"
 PRODUCED_SUFFIXES = (".mp3", ".m4b", ".m3u8", ".vtt", ".json")
+TIMINGS = "timings.json"
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,14 @@ class Track:
     narration: Narration
     mastered: Path
     samples: int
+
+
+def read_timings(audio_dir: Path) -> dict:
+    """The built `timings.json` (every section's file, duration and clips), for the formats and checks that read it.
+
+    Raises OSError or ValueError when it is missing or not JSON; each reader decides what that means.
+    """
+    return json.loads((audio_dir / TIMINGS).read_text(encoding="utf-8"))
 
 
 def section_file(section: Section, suffix: str = ".mp3") -> str:
@@ -275,8 +284,8 @@ def _timings(engine: Engine, rate_wpm: int, tracks: list[Track], audio_dir: Path
         for t in tracks
     ]
     record = {"engine": engine.name, "voice": engine.voice, "rate_wpm": rate_wpm, "sections": sections}
-    write_atomic(audio_dir / "timings.json", (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-    return "timings.json"
+    write_atomic(audio_dir / TIMINGS, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return TIMINGS
 
 
 def _remove_stale(audio_dir: Path, written: set[str]) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import textwrap
 import uuid
 import zipfile
@@ -35,6 +34,7 @@ from ..config import STYLES_DIR
 from ..errors import PipelineError
 from ..model import Document, Metadata, Section
 from ..page import document, heading
+from .audio import TIMINGS, read_timings
 
 if TYPE_CHECKING:
     from ..build import BuildOptions
@@ -134,9 +134,9 @@ def identifier(meta: Metadata, name: str) -> str:
 
 def read_narrations(doc: Document, audio_dir: Path) -> dict[str, Narration]:
     """Every section's MP3 and clip times from the built `audio/timings.json`."""
-    timings_path = audio_dir / "timings.json"
+    timings_path = audio_dir / TIMINGS
     try:
-        timings = json.loads(timings_path.read_text(encoding="utf-8"))
+        timings = read_timings(audio_dir)
     except (OSError, ValueError) as exc:
         raise PipelineError(f"EPUB read-aloud needs the built narration: cannot read {timings_path}: {exc}") from None
     entries = {entry["id"]: entry for entry in timings.get("sections", [])}

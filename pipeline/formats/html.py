@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import json
 import re
 from dataclasses import dataclass
 from html import escape
@@ -30,6 +29,7 @@ from ..cache import fingerprint, write_atomic
 from ..config import STYLES_DIR
 from ..model import Document, Section
 from ..page import document, heading, text
+from .audio import read_timings, section_file
 
 if TYPE_CHECKING:
     from ..build import BuildOptions
@@ -96,13 +96,13 @@ def recordings(doc: Document, out_dir: Path) -> dict[str, Recording]:
     """The narration MP3s that exist beside the page, by section id (and "" for the whole guide)."""
     lengths: dict[str, float] = {}
     try:
-        timings = json.loads((out_dir / "audio" / "timings.json").read_text(encoding="utf-8"))
+        timings = read_timings(out_dir / "audio")
         lengths = {s["file"]: float(s["duration"]) for s in timings.get("sections", [])}
     except (OSError, ValueError, KeyError, TypeError):
         pass
     found: dict[str, Recording] = {}
     for section in doc.sections:
-        name = audio_name(section)
+        name = section_file(section)
         if (out_dir / "audio" / name).is_file():
             found[section.id] = Recording(f"audio/{name}", lengths.get(name))
     if (out_dir / "audio" / f"{doc.name}.mp3").is_file():
@@ -110,10 +110,6 @@ def recordings(doc: Document, out_dir: Path) -> dict[str, Recording]:
         found[""] = Recording(f"audio/{doc.name}.mp3", total)
     return found
 
-
-def audio_name(section: Section) -> str:
-    """The section's MP3 file name, as the audio format writes it."""
-    return f"{section.number:02d}-{section.id}.mp3"
 
 
 def offers(doc: Document, out_dir: Path, options: BuildOptions) -> list[tuple[str, str, str]]:
