@@ -39,6 +39,9 @@ ASR_RATE = 16000
 # guess of likely English; on the FAQ it raised the recall of the weakest section from 57 to 60 %.
 ASR_LANGUAGE_WEIGHT = 5.0
 TOLERANCE_S = 0.05
+# The whole MP3 joins the section files' packets, so each chapter also holds its file's encoder
+# delay and padding: under two MP3 frames.
+CHAPTER_TOLERANCE_S = 2 * 1152 / 44100
 # Words that carry no content of their own; recall counts only the rest, as a listener would.
 STOP_WORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being
@@ -276,7 +279,7 @@ def _chapter_rules(report: FormatReport, doc: Document, book: Path, chapters: li
     report.figures["chapters"] = [{"title": t, "start": round(s, 3), "end": round(e, 3)} for t, s, e in chapters]
     lengths = [f"{s.id}: chapter {e - b:.2f} s, file {heard[s.id].seconds:.2f} s"
                for s, (_, b, e) in zip(doc.sections, chapters)
-               if s.id in heard and abs((e - b) - heard[s.id].seconds) > TOLERANCE_S]
+               if s.id in heard and abs((e - b) - heard[s.id].seconds) > CHAPTER_TOLERANCE_S]
     report.rule("chapter lengths", not lengths, "; ".join(lengths) or "every chapter as long as its section file")
     in_m4b = [c[0] for c in _m4b_chapters(m4b)] if m4b.is_file() else []
     report.rule(f"{m4b.name} chapters", in_m4b == titles,

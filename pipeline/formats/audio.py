@@ -3,10 +3,12 @@ a playlist, WebVTT transcripts and `timings.json` (the clip times EPUB Media Ove
 
 Each section is spoken utterance by utterance (heading, then sentence by sentence) with the
 script's pauses between, so every utterance's begin and end in the final file is known exactly.
-A section's raw speech is cached under the hash of its script, engine, voice and rate: a section
-that did not change is never synthesised again. Sections are synthesised and encoded in parallel
-up to `--jobs`. Every file is mastered to the loudness target with a delay-compensated limiter,
-so timings survive mastering, and written bit-exact so builds are reproducible.
+A section's raw speech is cached under the hash of its script, engine, voice and rate, and its
+mastered encodings under the hash of that speech and the output settings: a section that did not
+change is never synthesised, mastered or encoded again. Utterances are synthesised `--jobs` at a
+time. Every section is mastered to the loudness target with a delay-compensated limiter, so
+timings survive mastering; the whole MP3 and M4B join the sections' encodings without re-encoding.
+Everything is written bit-exact so builds are reproducible.
 """
 
 from __future__ import annotations
@@ -15,18 +17,21 @@ import hashlib
 import html
 import io
 import json
+import shutil
 import tempfile
 import time
 import wave
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from .. import __version__, audio_ffmpeg, audio_tags, speech
 from ..cache import Cache, fingerprint, write_atomic
 from ..config import setting
+from ..errors import PipelineError
 from ..model import Document, Section
 from ..speech import Engine
 
@@ -34,6 +39,8 @@ NAME = "audio"
 NEEDS: tuple[str, ...] = ()
 OPTIONS = ("engine", "rate_wpm")
 KIND = "narration"
+UTTERANCE = "utterance"
+ENCODED = "encoded"
 PRODUCED_SUFFIXES = (".mp3", ".m4b", ".m3u8", ".vtt", ".json")
 TIMINGS = "timings.json"
 
@@ -53,6 +60,7 @@ class Narration:
     """A section's raw speech (before mastering) with its utterance clips; what the cache keeps."""
 
     section: Section
+    key: str
     wav: Path
     clips: tuple[Clip, ...]
     seconds: float
@@ -60,12 +68,27 @@ class Narration:
 
 
 @dataclass(frozen=True)
+class Encoded:
+    """A section mastered and encoded, untagged: MP3, AAC for the M4B, and how many packets each holds."""
+
+    mp3: Path
+    m4a: Path
+    samples: int
+    mp3_packets: int
+    aac_packets: int
+
+
+@dataclass(frozen=True)
 class Track:
-    """A finished section: its mastered WAV (for the whole narration) and its length in samples."""
+    """A finished section: its speech and its encodings."""
 
     narration: Narration
-    mastered: Path
-    samples: int
+    encoded: Encoded
+
+    @property
+    def samples(self) -> int:
+        """Its length at the output rate, in samples (what timings and the playlist report)."""
+        return self.encoded.samples
 
 
 def read_timings(audio_dir: Path) -> dict:
@@ -82,18 +105,18 @@ def section_file(section: Section, suffix: str = ".mp3") -> str:
 
 
 def build(doc: Document, out_dir: Path, options) -> Path:
-    """Synthesise (or reuse) every section, master and encode them, and write the narration's files."""
+    """Synthesise (or reuse) every section, master and encode it (or reuse that), and write the narration's files."""
     engine = speech.get(options.engine, doc.meta.lang, options.rate_wpm, options.jobs)
     audio_dir = out_dir / "audio"
     audio_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="narration-") as scratch:
-        tracks = _in_parallel(doc, options.jobs, lambda s: _track(doc, s, engine, options, Path(scratch)))
+        tracks = _tracks(doc, engine, options, Path(scratch))
         synthesised = [t for t in tracks if t.narration.synthesised]
         options.progress(doc.name, f"audio: {len(synthesised)} of {len(tracks)} sections synthesised "
                                    f"({engine.name}, {_total_seconds(tracks):.0f} s of speech, "
                                    f"{time.perf_counter() - started:.1f} s)")
-        written = [section_file(t.narration.section) for t in tracks]
+        written = _section_files(doc, tracks, engine, audio_dir, Path(scratch))
         written += _whole_narration(doc, tracks, engine, audio_dir, Path(scratch))
     written += _transcripts(tracks, audio_dir)
     written.append(_playlist(doc, tracks, audio_dir))
@@ -102,27 +125,26 @@ def build(doc: Document, out_dir: Path, options) -> Path:
     return audio_dir / f"{doc.name}.mp3"
 
 
-def _in_parallel(doc: Document, jobs: int, work) -> list[Track]:
-    """Run `work` on every section with up to `jobs` threads; the first failure stops the rest."""
-    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="narrate") as pool:
-        futures: list[Future[Track]] = [pool.submit(work, section) for section in doc.sections]
+def _tracks(doc: Document, engine: Engine, options, scratch: Path) -> list[Track]:
+    """Every section's track. Utterances are spoken `jobs` at a time in reading order (so even a
+    single edited section uses every core), and each section is mastered as soon as its speech is in.
+    The first failure stops the rest."""
+    with ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="voice") as voices, \
+            ThreadPoolExecutor(max_workers=len(doc.sections), thread_name_prefix="section") as sections:
         try:
+            speaking = [_narration(doc, section, engine, options, voices) for section in doc.sections]
+            futures: list[Future[Track]] = [sections.submit(_track, narration, options.cache, scratch)
+                                            for narration in speaking]
             return [future.result() for future in futures]
         except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
+            voices.shutdown(wait=True, cancel_futures=True)
             raise
 
 
-def _track(doc: Document, section: Section, engine: Engine, options, scratch: Path) -> Track:
-    """One section from script to tagged MP3 in the audio folder (via a fresh file and a rename)."""
-    narration = _narration(doc, section, engine, options)
-    drive = _mastering(narration.wav, options.cache)
-    mastered = audio_ffmpeg.master(narration.wav, drive, scratch / f"{section.number:02d}.wav")
-    mp3 = audio_ffmpeg.encode_mp3(mastered, scratch / section_file(section))
-    audio_tags.tag_section(mp3, doc, section, engine.voice)
-    with wave.open(str(mastered)) as sound:
-        samples = sound.getnframes()
-    return Track(narration, mastered, samples)
+def _track(narration: Callable[[], Narration], cache: Cache, scratch: Path) -> Track:
+    """One section once its speech is ready: its cached encodings, or new ones."""
+    spoken = narration()
+    return Track(spoken, _encoded(spoken, cache, scratch))
 
 
 def narration_key(section: Section, engine: Engine, rate_wpm: int) -> str:
@@ -131,108 +153,179 @@ def narration_key(section: Section, engine: Engine, rate_wpm: int) -> str:
     return fingerprint(KIND, script, engine.name, engine.voice, engine.settings, rate_wpm, __version__)
 
 
-def _narration(doc: Document, section: Section, engine: Engine, options) -> Narration:
-    """The section's raw speech from the cache, or synthesised now and stored there."""
+def _narration(doc: Document, section: Section, engine: Engine, options, voices: ThreadPoolExecutor) -> Callable[[], Narration]:
+    """The section's raw speech: from the cache now, or a promise of its utterances (cached or queued on the voices)."""
     cache: Cache = options.cache
     key = narration_key(section, engine, options.rate_wpm)
     wav, meta = cache.get(KIND, key, ".wav"), cache.get(KIND, key, ".json")
     if wav and meta:
         cache.log("reused", document=doc.name, section=section.id, engine=engine.name, key=key)
-        return _from_cache(section, wav, json.loads(meta.read_text(encoding="utf-8")), synthesised=False)
+        found = _from_cache(section, key, wav, json.loads(meta.read_text(encoding="utf-8")), synthesised=False)
+        return lambda: found
+    utterances = [_utterance(u.text, engine, options.rate_wpm, cache, voices) for u in section.narration]
+    return lambda: _store(doc, section, key, engine, [u.result() for u in utterances], cache)
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """One utterance as 16-bit samples, and the engine seconds it took (0 when it came from the cache)."""
+
+    pcm: np.ndarray
+    rate: int
+    seconds: float
+
+
+def utterance_key(text: str, engine: Engine, rate_wpm: int) -> str:
+    """What decides one utterance's sound: its words, the engine, voice, rate and pipeline version."""
+    return fingerprint(UTTERANCE, text, engine.name, engine.voice, engine.settings, rate_wpm, __version__)
+
+
+def _utterance(text: str, engine: Engine, rate_wpm: int, cache: Cache, voices: ThreadPoolExecutor) -> Future[Spoken]:
+    """One utterance's speech: from the cache (so a fixed typo re-speaks only its sentence) or queued on the voices."""
+    key = utterance_key(text, engine, rate_wpm)
+    found = cache.get(UTTERANCE, key, ".wav")
+    if found is None:
+        return voices.submit(_speak, engine, text, key, cache)
+    with wave.open(str(found)) as sound:
+        kept = Spoken(np.frombuffer(sound.readframes(sound.getnframes()), "<i2"), sound.getframerate(), 0.0)
+    ready: Future[Spoken] = Future()
+    ready.set_result(kept)
+    return ready
+
+
+def _speak(engine: Engine, text: str, key: str, cache: Cache) -> Spoken:
+    """Synthesise one utterance, keep it in the cache, and note the engine time it took."""
     started = time.perf_counter()
-    samples, rate, clips = _speak(section, engine)
-    wav = cache.put(KIND, key, ".wav", _wav_bytes(samples, rate))
-    record = {"sample_rate": rate, "samples": len(samples), "clips": [c.__dict__ for c in clips]}
-    meta = cache.put(KIND, key, ".json", json.dumps(record, indent=1).encode("utf-8"))
-    took = time.perf_counter() - started
+    speech_ = engine.synthesize(text)
+    pcm = (np.clip(speech_.samples, -1.0, 1.0) * 32767.0).round().astype("<i2")
+    spoken = Spoken(pcm, speech_.sample_rate, time.perf_counter() - started)
+    cache.put(UTTERANCE, key, ".wav", _wav_bytes(pcm, spoken.rate))
+    return spoken
+
+
+def _store(doc: Document, section: Section, key: str, engine: Engine, spoken: list[Spoken], cache: Cache) -> Narration:
+    """Join a section's utterances with the script's pauses, store them in the cache and log it."""
+    pcm, rate, clips = _joined(section, spoken)
+    wav = cache.put(KIND, key, ".wav", _wav_bytes(pcm, rate))
+    record = {"sample_rate": rate, "samples": len(pcm), "clips": [c.__dict__ for c in clips]}
+    cache.put(KIND, key, ".json", json.dumps(record, indent=1).encode("utf-8"))
+    new = [s for s in spoken if s.seconds]
     cache.log("synthesised", document=doc.name, section=section.id, engine=engine.name, key=key,
-              seconds=round(took, 3), audio_seconds=round(len(samples) / rate, 3))
-    return _from_cache(section, wav, record, synthesised=True)
+              utterances=len(new), utterances_reused=len(spoken) - len(new),
+              seconds=round(sum(s.seconds for s in new), 3), audio_seconds=round(sum(len(s.pcm) for s in new) / rate, 3))
+    return _from_cache(section, key, wav, record, synthesised=True)
 
 
-def _from_cache(section: Section, wav: Path, record: dict, synthesised: bool) -> Narration:
+def _from_cache(section: Section, key: str, wav: Path, record: dict, synthesised: bool) -> Narration:
     """A Narration from the cached WAV and its clip record."""
     clips = tuple(Clip(**c) for c in record["clips"])
-    return Narration(section, wav, clips, record["samples"] / record["sample_rate"], synthesised)
+    return Narration(section, key, wav, clips, record["samples"] / record["sample_rate"], synthesised)
 
 
-def _speak(section: Section, engine: Engine) -> tuple[np.ndarray, int, list[Clip]]:
-    """Speak the script utterance by utterance with its pauses; note where each utterance lies."""
+def _joined(section: Section, spoken: list[Spoken]) -> tuple[np.ndarray, int, list[Clip]]:
+    """The utterances end to end with the script's pauses; note where each utterance lies."""
     pieces: list[np.ndarray] = []
     clips: list[Clip] = []
-    position, rate = 0, 0
-    for utterance in section.narration:
-        spoken = engine.synthesize(utterance.text)
-        rate = rate or spoken.sample_rate
-        begin, end = position, position + len(spoken.samples)
+    position, rate = 0, spoken[0].rate
+    for utterance, said in zip(section.narration, spoken):
+        begin, end = position, position + len(said.pcm)
         clips.append(Clip(utterance.target, round(begin / rate, 3), round(end / rate, 3), utterance.text))
-        pause = np.zeros(int(round(rate * utterance.pause_ms / 1000)), dtype=np.float32)
-        pieces += [spoken.samples, pause]
+        pause = np.zeros(int(round(rate * utterance.pause_ms / 1000)), dtype="<i2")
+        pieces += [said.pcm, pause]
         position = end + len(pause)
     return np.concatenate(pieces), rate, clips
 
 
-def _wav_bytes(samples: np.ndarray, rate: int) -> bytes:
-    """16-bit mono WAV of float samples."""
-    pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
+def _wav_bytes(pcm: np.ndarray, rate: int) -> bytes:
+    """16-bit mono WAV of 16-bit samples."""
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as sound:
         sound.setnchannels(1)
         sound.setsampwidth(2)
         sound.setframerate(rate)
-        sound.writeframes(pcm)
+        sound.writeframes(pcm.astype("<i2").tobytes())
     return buffer.getvalue()
 
 
-def _mastering(wav: Path, cache: Cache) -> float:
-    """The section's drive into the limiter (a few measuring passes), cached beside its speech."""
+def encoding_key(narration: Narration) -> str:
+    """What decides a section's encodings: its speech, the loudness target, output format and the mastering code."""
     method = hashlib.sha256(Path(audio_ffmpeg.__file__).read_bytes()).hexdigest()
-    key = fingerprint("mastering", wav.name, setting("loudness_lufs"), setting("sample_rate"), method, __version__)
-    found = cache.get("mastering", key, ".json")
-    if found:
-        return float(json.loads(found.read_text(encoding="utf-8"))["drive_db"])
-    drive = audio_ffmpeg.mastering_gain(wav)
-    cache.put("mastering", key, ".json", json.dumps({"drive_db": drive}).encode("utf-8"))
-    return drive
+    return fingerprint(ENCODED, narration.key, setting("loudness_lufs"), setting("sample_rate"),
+                       setting("bitrate"), method, __version__)
 
 
-def _chapters(tracks: list[Track]) -> list[audio_tags.Chapter]:
-    """Each section's start and end in the whole narration, from exact sample counts."""
-    rate = int(setting("sample_rate"))
-    chapters, position = [], 0
+def _encoded(narration: Narration, cache: Cache, scratch: Path) -> Encoded:
+    """The section mastered to the loudness target and encoded, from the cache or made now and kept there."""
+    key = encoding_key(narration)
+    found = [cache.get(ENCODED, key, suffix) for suffix in (".mp3", ".m4a", ".json")]
+    if all(found):
+        return _encoded_from(found[0], found[1], json.loads(found[2].read_text(encoding="utf-8")))
+    stem = scratch / key
+    mp3, m4a, mastered = stem.with_suffix(".mp3"), stem.with_suffix(".m4a"), stem.with_suffix(".wav")
+    audio_ffmpeg.master(narration.wav, audio_ffmpeg.mastering_gain(narration.wav), mp3, mastered)
+    with wave.open(str(mastered)) as sound:
+        samples = sound.getnframes()
+    audio_ffmpeg.encode_aac(mastered, samples, m4a)
+    record = {"samples": samples, "mp3_packets": len(audio_ffmpeg.packets(mp3)),
+              "aac_packets": len(audio_ffmpeg.packets(m4a))}
+    kept = [cache.put(ENCODED, key, path.suffix, path.read_bytes()) for path in (mp3, m4a)]
+    cache.put(ENCODED, key, ".json", json.dumps(record).encode("utf-8"))
+    return _encoded_from(kept[0], kept[1], record)
+
+
+def _encoded_from(mp3: Path, m4a: Path, record: dict) -> Encoded:
+    """An Encoded from its cached files and record."""
+    return Encoded(mp3, m4a, record["samples"], record["mp3_packets"], record["aac_packets"])
+
+
+def _section_files(doc: Document, tracks: list[Track], engine: Engine, audio_dir: Path, scratch: Path) -> list[str]:
+    """NN-ID.mp3 per section: the cached encoding with the section's own tags."""
+    names = []
     for track in tracks:
-        start, position = position, position + track.samples
-        chapters.append(audio_tags.Chapter(track.narration.section, round(start * 1000 / rate), round(position * 1000 / rate)))
-    return chapters
+        name = section_file(track.narration.section)
+        tagged = scratch / name
+        shutil.copyfile(track.encoded.mp3, tagged)
+        audio_tags.tag_section(tagged, doc, track.narration.section, engine.voice)
+        write_atomic(audio_dir / name, tagged.read_bytes())
+        names.append(name)
+    return names
+
+
+def _chapters(tracks: list[Track], counts: list[int], joined: list[audio_ffmpeg.Packet]) -> list[audio_tags.Chapter]:
+    """Each section's start and end in the joined whole (ms): where its first packet plays there.
+
+    Read from the joined file's own packet times, so whatever the container makes a player skip
+    (the MP3's first encoder delay) is already counted. Each chapter holds its file's encoder delay
+    and padding, under two frames (~50 ms).
+    """
+    if len(joined) != sum(counts):
+        raise PipelineError(f"joining the narration kept {len(joined)} of {sum(counts)} packets")
+    starts, first = [], 0
+    for count in counts:
+        starts.append(max(0.0, joined[first].start))
+        first += count
+    ends = starts[1:] + [joined[-1].start + joined[-1].length]
+    return [audio_tags.Chapter(t.narration.section, round(b * 1000), round(e * 1000))
+            for t, b, e in zip(tracks, starts, ends)]
 
 
 def _whole_narration(doc: Document, tracks: list[Track], engine: Engine, audio_dir: Path, scratch: Path) -> list[str]:
-    """NAME.mp3 (ID3 chapters) and NAME.m4b (MP4 chapters) from the mastered sections end to end."""
-    book = scratch / "book.wav"
-    _join_wavs([t.mastered for t in tracks], book)
-    chapters = _chapters(tracks)
-    metadata = scratch / "chapters.txt"
-    metadata.write_text(audio_tags.ffmetadata(doc, chapters, engine.voice), encoding="utf-8")
+    """NAME.mp3 (ID3 chapters) and NAME.m4b (MP4 chapters): the encoded sections joined, not re-encoded."""
     mp3, m4b = scratch / f"{doc.name}.mp3", scratch / f"{doc.name}.m4b"
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        encoding = [pool.submit(audio_ffmpeg.encode_mp3, book, mp3, metadata),
-                    pool.submit(audio_ffmpeg.encode_m4b, book, metadata, m4b, audio_tags.language(doc.meta.lang))]
-        for future in encoding:
-            future.result()
-    names = [section_file(t.narration.section) for t in tracks] + [mp3.name, m4b.name]
-    for name in names:
-        write_atomic(audio_dir / name, (scratch / name).read_bytes())
+    wholes = [
+        (mp3, "mp3", [(t.encoded.mp3, t.encoded.mp3_packets) for t in tracks],
+         ("-id3v2_version", "3", "-write_xing", "1", "-write_id3v1", "0")),
+        (m4b, "ipod", [(t.encoded.m4a, t.encoded.aac_packets) for t in tracks],
+         ("-metadata:s:a:0", f"language={audio_tags.language(doc.meta.lang)}", "-movflags", "+faststart")),
+    ]
+    for out, muxer, parts, options in wholes:
+        joined = audio_ffmpeg.join([path for path, _ in parts], out.with_name("joined-" + out.name), muxer)
+        chapters = _chapters(tracks, [count for _, count in parts], audio_ffmpeg.packets(joined))
+        metadata = out.with_suffix(".chapters.txt")
+        metadata.write_text(audio_tags.ffmetadata(doc, chapters, engine.voice), encoding="utf-8")
+        audio_ffmpeg.with_chapters(joined, metadata, out, muxer, *options)
+        write_atomic(audio_dir / out.name, out.read_bytes())
     return [mp3.name, m4b.name]
-
-
-def _join_wavs(parts: list[Path], out: Path) -> None:
-    """Concatenate same-format WAVs (the mastered sections) into one."""
-    with wave.open(str(out), "wb") as joined:
-        for index, part in enumerate(parts):
-            with wave.open(str(part)) as sound:
-                if index == 0:
-                    joined.setparams(sound.getparams())
-                joined.writeframes(sound.readframes(sound.getnframes()))
 
 
 def _timestamp(seconds: float) -> str:
