@@ -12,7 +12,7 @@ PY     := $(VENV)/bin/python
 OUT    ?= output
 PAPER  ?= letter
 ENGINE ?= piper
-JOBS   ?= $(shell nproc 2>/dev/null || echo 1)
+JOBS   ?=
 APT_PACKAGES := ffmpeg espeak-ng chromium poppler-utils
 
 SOURCES := $(wildcard source/*.md)
@@ -21,6 +21,10 @@ REPORTS := $(NAMES:%=$(OUT)/%/report.json)
 SHOTS   := $(NAMES:%=$(OUT)/screenshots/%-phone-320-light.png)
 CODE    := pyproject.toml $(shell find pipeline styles -type f -not -path '*/__pycache__/*' 2>/dev/null)
 SETUP   := $(VENV)/.installed
+
+# Threads per document: every core under plain `make`; under `make -jN` (N documents at once)
+# each document is one of make's N jobs and uses one thread. JOBS=K overrides both.
+JOBS_FLAG = $(if $(JOBS),--jobs $(JOBS))
 
 # The source's last commit time makes builds reproducible (falls back to its `date` field).
 epoch = $(shell git log -1 --format=%ct -- $(1) 2>/dev/null)
@@ -47,7 +51,7 @@ $(SETUP): pyproject.toml
 
 # One document: build all four formats, then check them from the built files.
 $(OUT)/%/report.json: source/%.md $(CODE) | $(SETUP)
-	$(call RUN,$<) build $< --out $(OUT) --paper $(PAPER) --engine $(ENGINE) --jobs $(JOBS)
+	$(call RUN,$<) build $< --out $(OUT) --paper $(PAPER) --engine $(ENGINE) $(JOBS_FLAG)
 	$(PY) -m pipeline check $(OUT)/$* $<
 
 $(OUT)/index.html: $(REPORTS) | $(SETUP)
@@ -58,7 +62,7 @@ $(OUT)/screenshots/%-phone-320-light.png: $(OUT)/%/report.json | $(SETUP)
 	$(PY) -m pipeline.screenshots $(OUT)/$* $(OUT)/screenshots
 
 pdf epub html audio: | $(SETUP)
-	@for s in $(SOURCES); do $(call RUN,$$s) build $$s --out $(OUT) --formats $@ --paper $(PAPER) --engine $(ENGINE) --jobs $(JOBS) || exit $$?; done
+	@for s in $(SOURCES); do $(call RUN,$$s) build $$s --out $(OUT) --formats $@ --paper $(PAPER) --engine $(ENGINE) $(JOBS_FLAG) || exit $$?; done
 
 check: | $(SETUP)
 	@for n in $(NAMES); do $(PY) -m pipeline check $(OUT)/$$n source/$$n.md || exit $$?; done

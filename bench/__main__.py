@@ -116,8 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         for count in args.sizes:
             results.append(measure(count, work, code, _progress, args.seed))
         if args.parallel and not any(r.failure for r in results):
-            same = next((r for r in results if r.count == args.parallel and r.cold and not r.cold.failed_builds), None)
-            j1 = same.cold if same else cold_make(args.parallel, work, 1, code, _progress, args.seed)
+            j1 = cold_make(args.parallel, work, 1, code, _progress, args.seed)
             parallel = parallel_line(args.parallel, j1, cold_make(args.parallel, work, 2, code, _progress, args.seed))
         finished = not any(r.failure or (r.cold and r.cold.failed_checks) for r in results)
     finally:

@@ -130,13 +130,14 @@ def code_files(code: Path) -> list[str]:
     return [str(p) for p in files]
 
 
-def run_make(library: Path, jobs: int, label: str, code: Path) -> MakeRun:
-    """Run the repo's `make all -jJOBS` in the library folder, with the frozen code, and collect its timed steps."""
+def run_make(library: Path, jobs: int | None, label: str, code: Path) -> MakeRun:
+    """Run the repo's `make all` (with `-jJOBS` when given) in the library folder, with the frozen code, and collect its timed steps."""
     steps_log = library / f"steps-{label}.jsonl"
     make_log = library / f"make-{label}.log"
     steps_log.unlink(missing_ok=True)
     command = [
-        "make", "--no-print-directory", "-C", str(library), "-f", str(PROJECT_ROOT / "Makefile"), f"-j{jobs}", "-k", "all",
+        "make", "--no-print-directory", "-C", str(library), "-f", str(PROJECT_ROOT / "Makefile"),
+        *([f"-j{jobs}"] if jobs else []), "-k", "all",
         f"VENV={VENV}", "SETUP=", f"CODE={' '.join(code_files(code))}",
         f"PY={PYTHON} {STOPWATCH} {steps_log} {PYTHON}",
     ]
@@ -226,7 +227,7 @@ def measure(count: int, work: Path, code: Path, progress, seed: int = 8) -> Size
     result = SizeResult(count, sum(len(parse(s).sections) for s in sources))
 
     progress(f"N={count}: cold make all ({result.sections} sections)")
-    result.cold = run_make(library, 1, "cold", code)
+    result.cold = run_make(library, None, "cold", code)
     if result.cold.failed_builds or not result.cold.steps:
         result.failure = f"cold build failed, see {result.cold.log}"
         return result
@@ -237,12 +238,12 @@ def measure(count: int, work: Path, code: Path, progress, seed: int = 8) -> Size
     result.audio_seconds = narration_seconds(library)
 
     progress(f"N={count}: no-op make all")
-    result.noop = run_make(library, 1, "noop", code)
+    result.noop = run_make(library, None, "noop", code)
 
     progress(f"N={count}: make all after editing one section")
     already = len(events)
     result.edited_section = edit_one_section(sources[0])
-    result.edit = run_make(library, 1, "edit", code)
+    result.edit = run_make(library, None, "edit", code)
     result.synthesised_edit = [_section_of(e) for e in cache_events(library)[already:] if e.get("event") == "synthesised"]
     if result.noop.failed_builds or result.edit.failed_builds:
         result.failure = f"rebuild failed, see {result.noop.log} / {result.edit.log}"

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import threading
@@ -41,7 +42,7 @@ class BuildOptions:
     paper: str = field(default_factory=lambda: setting("paper"))
     engine: str = field(default_factory=lambda: setting("engine"))
     rate_wpm: int = field(default_factory=lambda: int(setting("rate_wpm")))
-    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    jobs: int = field(default_factory=lambda: default_jobs())
     cache_dir: Path = field(default_factory=lambda: Path(setting("cache")))
     source_date_epoch: int | None = field(
         default_factory=lambda: int(os.environ["SOURCE_DATE_EPOCH"]) if os.environ.get("SOURCE_DATE_EPOCH") else None
@@ -62,6 +63,20 @@ class BuildOptions:
         if not self.quiet:
             with _PRINT_LOCK:
                 print(f"[{document}] {message}", file=sys.stderr, flush=True)
+
+
+def default_jobs(makeflags: str | None = None) -> int:
+    """How many threads one document may use: every core, unless make was told how many jobs to run.
+
+    Like a jobserver-aware tool (cargo, ninja) under make, the pipeline never runs more work at once
+    than make was told to: each document make starts under `make -jN` is one of its N jobs, so it
+    uses one thread, and `make -j1` builds strictly one thing at a time. Plain `make` (no -j) builds
+    one document at a time, and that document, like a build run outside make, uses every core.
+    """
+    flags = os.environ.get("MAKEFLAGS", "") if makeflags is None else makeflags
+    if re.search(r"(?:^|\s)-j\d*(?:\s|$)", flags):
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @functools.cache

@@ -127,6 +127,8 @@ def test_editing_one_section_synthesises_only_that_section(workspace: Path) -> N
     reused = {section_of(e) for e in new_events if e["event"] == "reused"}
     assert synthesised == {EDITED_SECTION}
     assert reused == {"what-is-a-mammogram", "called-back"}
+    spoken = [e["utterances"] for e in new_events if e["event"] == "synthesised"]
+    assert spoken == [1], "only the added sentence is spoken; the section's other utterances come from the cache"
     audio_after = {p.name: p.read_bytes() for p in (folder / "audio").glob("[0-9][0-9]-*.mp3")}
     assert audio_after.keys() == audio_before.keys()
     changed = {name for name in audio_after if audio_after[name] != audio_before[name]}
@@ -186,3 +188,26 @@ def test_the_benchmark_library_is_valid_source_and_its_edit_changes_one_section(
     assert after.keys() == before.keys()
     assert {sid for sid in after if after[sid] != before[sid]} == {edited}
     assert write_library(tmp_path / "again", 3)[1].read_bytes() == sources[1].read_bytes()
+
+
+def test_make_job_count_reaches_the_build(tmp_path: Path) -> None:
+    """Real make passes its -j to the pipeline: every core under plain make, one thread per document under -j."""
+    import os
+    import subprocess
+    import sys
+
+    makefile = tmp_path / "Makefile"
+    probe = f"{sys.executable} -c 'from pipeline.build import default_jobs; print(default_jobs())'"
+    makefile.write_text(f"all:\n\t@{probe}\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    env["PYTHONPATH"] = str(ROOT)
+
+    def jobs(*flags: str) -> int:
+        return int(subprocess.run(["make", "-s", "-C", str(tmp_path), *flags], env=env, capture_output=True,
+                                  text=True, check=True).stdout.strip())
+
+    cores = len(os.sched_getaffinity(0))
+    assert jobs() == cores
+    assert jobs("-j1") == 1
+    assert jobs("-j2") == 1
+    assert jobs("-j") == 1
