@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pypandoc
 
-from pipeline.config import PROJECT_ROOT, STYLES_DIR
+from pipeline.config import PROJECT_ROOT, STYLES_DIR, setting
 from pipeline.library import audio_seconds
 from pipeline.source import parse
+from pipeline.speech.piper import Piper
 
 from .generate import edit_one_section, write_library
 
@@ -193,11 +194,16 @@ def _piper_model() -> Path:
 
 
 def bare_tools(sources: list[Path], scratch: Path) -> Bare:
-    """Time pandoc, WeasyPrint and Piper called directly on each source, one process per call."""
+    """Time pandoc, WeasyPrint and Piper called directly on each source, one process per call.
+
+    Piper speaks the narration's script with the same voice, noise scales and speaking rate
+    (length scale) as the pipeline, so it does the same synthesis work.
+    """
     scratch.mkdir(parents=True, exist_ok=True)
     bare = Bare()
     pandoc = pypandoc.get_pandoc_path()
     model = _piper_model()
+    length_scale = Piper(int(setting("rate_wpm"))).length_scale  # the same speaking rate as the narration
     for source in sources:
         html, pdf = scratch / f"{source.stem}.html", scratch / f"{source.stem}.pdf"
         script, wav = scratch / f"{source.stem}.txt", scratch / f"{source.stem}.wav"
@@ -207,7 +213,7 @@ def bare_tools(sources: list[Path], scratch: Path) -> Bare:
         script.write_text("\n".join(u.text for s in doc.sections for u in s.narration) + "\n", encoding="utf-8")
         bare.piper += _timed([
             str(VENV / "bin" / "piper"), "-m", str(model), "-i", str(script), "-f", str(wav),
-            "--noise-scale", "0", "--noise-w-scale", "0",
+            "--noise-scale", "0", "--noise-w-scale", "0", "--length-scale", str(length_scale),
         ])
         bare.piper_audio += audio_seconds(wav) or 0.0
     return bare
