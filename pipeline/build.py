@@ -13,7 +13,6 @@ import functools
 import hashlib
 import json
 import os
-import re
 import shutil
 import sys
 import threading
@@ -24,7 +23,7 @@ from pathlib import Path
 
 from . import __version__, formats
 from .cache import Cache, fingerprint, write_atomic
-from .config import PROJECT_ROOT, setting
+from .config import PROJECT_ROOT, default_jobs, setting
 from .errors import PipelineError
 from .model import Document
 from .source import parse
@@ -63,20 +62,6 @@ class BuildOptions:
         if not self.quiet:
             with _PRINT_LOCK:
                 print(f"[{document}] {message}", file=sys.stderr, flush=True)
-
-
-def default_jobs(makeflags: str | None = None) -> int:
-    """How many threads one document may use: every core, unless make was told how many jobs to run.
-
-    Like a jobserver-aware tool (cargo, ninja) under make, the pipeline never runs more work at once
-    than make was told to: each document make starts under `make -jN` is one of its N jobs, so it
-    uses one thread, and `make -j1` builds strictly one thing at a time. Plain `make` (no -j) builds
-    one document at a time, and that document, like a build run outside make, uses every core.
-    """
-    flags = os.environ.get("MAKEFLAGS", "") if makeflags is None else makeflags
-    if re.search(r"(?:^|\s)-j\d*(?:\s|$)", flags):
-        return 1
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @functools.cache

@@ -93,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     """`build`: each source into OUT/NAME/."""
-    from .build import BuildOptions, build, default_jobs
+    from .build import BuildOptions, build
+    from .config import default_jobs
 
     if args.rate < 80 or args.rate > 300:
         print("error: --rate must be between 80 and 300 words per minute", file=sys.stderr)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -21,3 +23,18 @@ def settings() -> dict[str, Any]:
 def setting(name: str) -> Any:
     """One default by name; a KeyError here is a programming error, not a user one."""
     return settings()[name]
+
+
+def default_jobs(makeflags: str | None = None) -> int:
+    """How many threads (or recognition processes) one document may use: every core, unless make
+    was told how many jobs to run.
+
+    Like a jobserver-aware tool (cargo, ninja) under make, the pipeline never runs more work at once
+    than make was told to: each document make starts under `make -jN` is one of its N jobs, so it
+    uses one thread, and `make -j1` builds strictly one thing at a time. Plain `make` (no -j) builds
+    one document at a time, and that document, like a build run outside make, uses every core.
+    """
+    flags = os.environ.get("MAKEFLAGS", "") if makeflags is None else makeflags
+    if re.search(r"(?:^|\s)-j\d*(?:\s|$)", flags):
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

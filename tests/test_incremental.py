@@ -197,7 +197,7 @@ def test_make_job_count_reaches_the_build(tmp_path: Path) -> None:
     import sys
 
     makefile = tmp_path / "Makefile"
-    probe = f"{sys.executable} -c 'from pipeline.build import default_jobs; print(default_jobs())'"
+    probe = f"{sys.executable} -c 'from pipeline.config import default_jobs; print(default_jobs())'"
     makefile.write_text(f"all:\n\t@{probe}\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     env["PYTHONPATH"] = str(ROOT)
