@@ -40,6 +40,7 @@ def test_every_section_is_in_every_format(request, which):
     assert [row.split() for row in rows] == [[s.id, "yes", "yes", "yes", "yes"] for s in doc.sections]
     report = json.loads((folder / "report.json").read_text())
     assert report["ok"] is True and report["sections"] == [s.id for s in doc.sections]
+    assert all(isinstance(f["figures"]["check_seconds"], float) for f in report["formats"].values())
 
 
 def test_dropped_audio_file_is_named(sample_built, sample_doc, copy_of):

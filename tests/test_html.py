@@ -111,6 +111,24 @@ def test_readability_gate_fails_on_the_original_wording(copy_of, faq_built: Path
     assert report.figures["readability"]["same-or-new"]["grade"] > 8.0
 
 
+def test_remembered_readability_equals_a_fresh_reading_and_follows_the_bytes(
+        copy_of, faq_built: Path, faq_doc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second check reuses the measured grades with the same report; an edited page is measured again."""
+    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "memo"))
+    folder = copy_of(faq_built)
+    fresh = html_check.check(faq_doc, folder)
+    assert list((tmp_path / "memo" / "readability").rglob("*.json")), "the grades were not remembered"
+    assert dataclasses.asdict(html_check.check(faq_doc, folder)) == dataclasses.asdict(fresh)
+    section = faq_doc.section("same-or-new")
+    page = page_text(folder)
+    start = page.index('<div class="plain">', page.index('<h2 id="same-or-new">'))
+    page = page[:start] + f'<div class="plain">\n{section.full_html}\n' + page[page.index("</div>", start):]
+    (folder / "index.html").write_text(page, encoding="utf-8")
+    edited = html_check.check(faq_doc, folder)
+    assert edited.figures["readability"]["same-or-new"]["grade"] > fresh.figures["readability"]["same-or-new"]["grade"]
+    assert not rules(edited)["readability same-or-new"].ok
+
+
 def test_deleted_audio_file_breaks_the_player_rule(copy_of, faq_built: Path, faq_doc) -> None:
     """A player whose MP3 is gone is caught."""
     folder = copy_of(faq_built)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import http.server
 import logging
 import re
@@ -80,6 +81,26 @@ def test_check_fails_on_a_twelve_point_handout(tmp_path: Path, faq_doc) -> None:
     failed = {rule.name for rule in report.rules if not rule.ok}
     assert "body type size" in failed
     assert any("pdf: body type size: smallest body text 12 pt" in line for line in checks.failures(faq_doc, [report]))
+
+
+def test_remembered_text_equals_a_fresh_reading_and_follows_the_bytes(
+        tmp_path: Path, faq_doc, faq_pdf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second check reuses the text read from the PDF with the same report; a changed PDF is read again."""
+    monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "memo"))
+    folder = tmp_path / faq_doc.name
+    folder.mkdir()
+    shutil.copy(pdf_of(faq_pdf), folder / f"{faq_doc.name}.pdf")
+    fresh = pdf_check.check(faq_doc, folder)
+    assert list((tmp_path / "memo" / "pdf-text").rglob("*.json")), "the text was not remembered"
+    assert dataclasses.asdict(pdf_check.check(faq_doc, folder)) == dataclasses.asdict(fresh)
+    writer = PdfWriter(clone_from=PdfReader(pdf_of(faq_pdf)))
+    writer.remove_page(len(writer.pages) - 1)
+    with open(folder / f"{faq_doc.name}.pdf", "wb") as handle:
+        writer.write(handle)
+    shorter = pdf_check.check(faq_doc, folder)
+    assert shorter.figures["pages"] == fresh.figures["pages"] - 1
+    running = next(r for r in shorter.rules if r.name == "running header and footer")
+    assert not running.ok, running.detail  # the pages still say "of N" for the old N
 
 
 def test_removing_a_sections_pages_is_caught_naming_it(tmp_path: Path, faq_doc, faq_pdf: Path) -> None:

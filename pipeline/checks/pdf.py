@@ -11,7 +11,8 @@ text that extracts in reading order.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
+from ..cache import check_memo, file_digest, fingerprint
 from ..config import setting
 from ..model import Document
 from . import FormatReport, presence
@@ -29,6 +31,9 @@ FORMAT = "pdf"
 RUNNING_BAND_PT = 72.0
 SUBSET_PREFIX = re.compile(r"^[A-Z]{6}\+")
 HEADING_KEEP_WORDS = 8  # about the first line and a half of text under a heading
+# The text read from a PDF is remembered by the file's bytes AND this module's code, so a change to
+# how pages are read (the running band, say) never reuses text read the old way.
+_CODE_DIGEST = file_digest(Path(__file__))
 
 
 @dataclass
@@ -57,8 +62,7 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
         return report.missing(doc, f"{path.name} not found")
     try:
         reader = PdfReader(path)
-        with pdfplumber.open(path) as plumber:
-            pages = [read_page(page) for page in plumber.pages]
+        pages, stored = read_text(path, reader)
         bookmarks = read_outline(reader)
     except (PyPdfError, PdfminerException, MalformedPDFException, OSError, ValueError, KeyError) as exc:
         return report.missing(doc, f"{path.name} is not a readable PDF: {exc}")
@@ -69,7 +73,7 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
     check_outline(doc, report, bookmarks)
     check_catalog(doc, report, reader)
     check_running(report, pages, doc.meta.title)
-    check_reading_order(report, reader, pages)
+    check_reading_order(report, pages, stored)
     report.figures["pages"] = len(pages)
     box = reader.pages[0].mediabox if reader.pages else None
     if box is not None:
@@ -81,6 +85,21 @@ def is_running(char: dict[str, Any], height: float) -> bool:
     """A character in the outer inch at the top or bottom belongs to the running header/footer."""
     middle = (char["top"] + char["bottom"]) / 2
     return middle < RUNNING_BAND_PT or middle > height - RUNNING_BAND_PT
+
+
+def read_text(path: Path, reader: PdfReader) -> tuple[list[Page], list[str]]:
+    """Each page as laid out and as stored, remembered by the PDF's bytes (the slow part of the check)."""
+    key = fingerprint("pdf-text", file_digest(path), _CODE_DIGEST, version("pdfplumber"), version("pypdf"))
+    found = check_memo().remember("pdf-text", key, lambda: _read_text(path, reader))
+    return [Page(**page) for page in found["pages"]], found["stored"]
+
+
+def _read_text(path: Path, reader: PdfReader) -> dict[str, list[Any]]:
+    """What pdfplumber lays out and what pypdf extracts in stored order, page by page, as JSON values."""
+    with pdfplumber.open(path) as plumber:
+        pages = [asdict(read_page(page)) for page in plumber.pages]
+    stored = [page.extract_text() or "" for page in reader.pages]
+    return {"pages": pages, "stored": stored}
 
 
 def read_page(page: pdfplumber.page.Page) -> Page:
@@ -300,11 +319,10 @@ def check_running(report: FormatReport, pages: list[Page], title: str) -> None:
                 f"missing on page(s) {', '.join(bad)}" if bad else f"title and 'Page X of {total}' on every page")
 
 
-def check_reading_order(report: FormatReport, reader: PdfReader, pages: list[Page]) -> None:
+def check_reading_order(report: FormatReport, pages: list[Page], stored: list[str]) -> None:
     """Text extracts, and the order it is stored in (what assistive tech reads) matches the layout."""
     laid_out = " ".join(p.body_text for p in pages)
-    stored = " ".join(page.extract_text() or "" for page in reader.pages)
-    ratio = presence.in_order_ratio(laid_out, stored)
+    ratio = presence.in_order_ratio(laid_out, " ".join(stored))
     threshold = float(setting("presence_ratio"))
     report.figures["reading_order_ratio"] = round(ratio, 3)
     report.rule("text in reading order", bool(presence.words(laid_out)) and ratio >= threshold,
