@@ -185,16 +185,18 @@ def _sound_alike(said: tuple[str, ...], heard: tuple[str, ...]) -> bool:
     slips = len(min(ways, key=len)) // PHONEMES_PER_SLIP
     if len(said) > 1:
         slips = min(slips, (min(len(min(_sounds((word,)), key=len)) for word in said) - 1) // 2)
-    return any(_phoneme_edits(a, b) <= slips for a in ways for b in _sounds(heard))
+    return any(abs(len(a) - len(b)) <= slips and _phoneme_edits(a, b) <= slips  # the length gap alone may rule it out
+               for a in ways for b in _sounds(heard))
 
 
-def _sounds(spoken: tuple[str, ...]) -> list[tuple[str, ...]]:
+@functools.lru_cache(maxsize=16384)
+def _sounds(spoken: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     """Every way to pronounce a run of words (phonemes without stress); none if a word is unknown."""
     ways: list[tuple[str, ...]] = [()]
     for word in spoken:
         own = [tuple(phone.rstrip("012") for phone in way) for way in pronunciations().get(word, [])]
         ways = [start + rest for start in ways for rest in own]
-    return ways
+    return tuple(ways)
 
 
 def _phoneme_edits(a: tuple[str, ...], b: tuple[str, ...]) -> int:
