@@ -112,8 +112,7 @@ def build(source: Path, options: BuildOptions) -> Path:
             shutil.copytree(final, staging, symlinks=False)
         staging.mkdir(parents=True, exist_ok=True)
         state = _read_state(staging)
-        for wave in formats.waves(options.formats):
-            _run_wave(doc, wave, staging, options, state)
+        _run_formats(doc, staging, options, state)
         write_atomic(staging / STATE_FILE, json.dumps(state, indent=2, sort_keys=True).encode())
         _publish(staging, final)
     finally:
@@ -121,29 +120,41 @@ def build(source: Path, options: BuildOptions) -> Path:
     return final
 
 
-def _run_wave(doc: Document, wave: list[str], staging: Path, options: BuildOptions, state: dict[str, str]) -> None:
-    """Build the formats of one wave side by side (they do not read each other's files)."""
-    todo = []
-    for name in wave:
-        key = format_key(doc, name, options, state)
-        if state.get(name) == key:
-            options.progress(doc.name, f"{name}: up to date")
-        else:
-            todo.append((name, key))
-    if not todo:
-        return
-    with ThreadPoolExecutor(max_workers=len(todo)) as pool:
-        futures = {name: (key, pool.submit(_build_one, doc, name, staging, options)) for name, key in todo}
-        errors: list[BaseException] = []
-        for name, (key, future) in futures.items():
-            try:
-                future.result()
-                state[name] = key
-            except BaseException as exc:  # noqa: BLE001  (re-raised below after every thread ends)
-                state.pop(name, None)
-                errors.append(exc)
-        if errors:
-            raise errors[0]
+def _run_formats(doc: Document, staging: Path, options: BuildOptions, state: dict[str, str]) -> None:
+    """Build the requested formats side by side, each as soon as the formats it reads are built.
+
+    Each format is imported in its own thread, so a slow import (WeasyPrint's) holds up no other
+    format, and the narration starts speaking at once. A format whose input failed is not built;
+    the first error is raised once every thread has ended.
+    """
+    names = [name for name in formats.ORDER if name in options.formats]
+    built = {name: threading.Event() for name in names}
+    errors: list[BaseException] = []
+
+    def one(name: str) -> None:
+        try:
+            module = formats.get(name)
+            for need in module.NEEDS:
+                if need in built:
+                    built[need].wait()
+            if errors:
+                return
+            key = format_key(doc, name, options, state)
+            if state.get(name) == key:
+                options.progress(doc.name, f"{name}: up to date")
+                return
+            state.pop(name, None)
+            _build_one(doc, name, staging, options)
+            state[name] = key
+        except BaseException as exc:  # noqa: BLE001  (re-raised below after every thread ends)
+            errors.append(exc)
+        finally:
+            built[name].set()
+
+    with ThreadPoolExecutor(max_workers=max(1, len(names)), thread_name_prefix="format") as pool:
+        list(pool.map(one, names))
+    if errors:
+        raise errors[0]
 
 
 def _build_one(doc: Document, name: str, staging: Path, options: BuildOptions) -> Path:

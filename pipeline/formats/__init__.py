@@ -22,16 +22,3 @@ def get(name: str) -> ModuleType:
     if name not in ORDER:
         raise ValueError(f"unknown format {name!r}; choose from {', '.join(ORDER)}")
     return importlib.import_module(f"{__name__}.{name}")
-
-
-def waves(names: tuple[str, ...] | list[str]) -> list[list[str]]:
-    """The requested formats grouped so each group only reads formats of earlier groups."""
-    pending = [n for n in ORDER if n in names]
-    done: set[str] = set()
-    groups: list[list[str]] = []
-    while pending:
-        ready = [n for n in pending if all(d in done or d not in names for d in get(n).NEEDS)]
-        groups.append(ready)
-        done.update(ready)
-        pending = [n for n in pending if n not in ready]
-    return groups

@@ -318,14 +318,20 @@ def _whole_narration(doc: Document, tracks: list[Track], engine: Engine, audio_d
         (m4b, "ipod", [(t.encoded.m4a, t.encoded.aac_packets) for t in tracks],
          ("-metadata:s:a:0", f"language={audio_tags.language(doc.meta.lang)}", "-movflags", "+faststart")),
     ]
-    for out, muxer, parts, options in wholes:
-        joined = audio_ffmpeg.join([path for path, _ in parts], out.with_name("joined-" + out.name), muxer)
-        chapters = _chapters(tracks, [count for _, count in parts], audio_ffmpeg.packets(joined))
-        metadata = out.with_suffix(".chapters.txt")
-        metadata.write_text(audio_tags.ffmetadata(doc, chapters, engine.voice), encoding="utf-8")
-        audio_ffmpeg.with_chapters(joined, metadata, out, muxer, *options)
-        write_atomic(audio_dir / out.name, out.read_bytes())
+    with ThreadPoolExecutor(max_workers=len(wholes), thread_name_prefix="whole") as pool:
+        for made in [pool.submit(_join_whole, doc, tracks, engine, *whole) for whole in wholes]:
+            write_atomic(audio_dir / made.result().name, made.result().read_bytes())
     return [mp3.name, m4b.name]
+
+
+def _join_whole(doc: Document, tracks: list[Track], engine: Engine, out: Path, muxer: str,
+                parts: list[tuple[Path, int]], options: tuple[str, ...]) -> Path:
+    """One whole narration: the parts joined, its chapters read from the join, tags and chapters added."""
+    joined = audio_ffmpeg.join([path for path, _ in parts], out.with_name("joined-" + out.name), muxer)
+    chapters = _chapters(tracks, [count for _, count in parts], audio_ffmpeg.packets(joined))
+    metadata = out.with_suffix(".chapters.txt")
+    metadata.write_text(audio_tags.ffmetadata(doc, chapters, engine.voice), encoding="utf-8")
+    return audio_ffmpeg.with_chapters(joined, metadata, out, muxer, *options)
 
 
 def _timestamp(seconds: float) -> str:
