@@ -135,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
               f"so it shows in the no-op and edit times): {', '.join(failing)}; logs in {work}.\n")
     print("Peak memory is the largest resident set of one step (resource.getrusage RUSAGE_CHILDREN). "
           "Audio RTF is the engine's seconds per second of speech, summed over the sections the cold build "
-          "synthesised (from .cache/log.jsonl); sections are synthesised --jobs at a time, so the wall-clock "
-          "share is smaller.")
+          "synthesised (from .cache/log.jsonl), each utterance timed in its own thread; utterances are "
+          "synthesised --jobs at a time, so the wall-clock share is smaller.")
     return 0 if finished else 1
 
 
