@@ -72,8 +72,8 @@ def main_table(results: list[SizeResult]) -> str:
 def bare_table(results: list[SizeResult]) -> str:
     """Per N: each bare tool's time for the same sources, next to the pipeline's build step."""
     lines = [
-        "| N | pandoc md→html | WeasyPrint html→pdf | Piper text→wav | Piper RTF | bare total | pipeline build steps | cold sections synthesised / reused |",
-        "|---|---|---|---|---|---|---|---|",
+        "| N | pandoc md→html | WeasyPrint html→pdf | Piper text→wav | Piper RTF | bare total | pipeline build steps | cold sections synthesised / reused | cold utterances spoken / shared |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         if not r.cold or r.cold.failed_builds or not r.bare.total:
@@ -81,7 +81,7 @@ def bare_table(results: list[SizeResult]) -> str:
         piper_rtf = f"{r.bare.piper / r.bare.piper_audio:.3f}" if r.bare.piper_audio else "n/a"
         lines.append(
             f"| {r.count} | {_s(r.bare.pandoc)} | {_s(r.bare.weasyprint)} | {_s(r.bare.piper)} | {piper_rtf} "
-            f"| {_s(r.bare.total)} | {_s(r.cold.step_seconds('build'))} | {r.synthesised_cold} / {r.reused_cold} |"
+            f"| {_s(r.bare.total)} | {_s(r.cold.step_seconds('build'))} | {r.synthesised_cold} / {r.reused_cold} | {r.spoken_cold} / {r.shared_cold} |"
         )
     return "\n".join(lines)
 

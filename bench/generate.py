@@ -1,8 +1,11 @@
 """A synthetic clinic library of N FAQs in the exact source format, made from the real FAQ's own sentences.
 
 Each handout reuses real questions, full text (its sentences reshuffled) and plain renditions, so
-it parses, reads and sounds like the real thing, with its own ids, title and length. The same seed
-gives the same library, so two benchmark runs build the same work.
+it parses, reads and sounds like the real thing, with its own ids, title and length. Each handout,
+and each repeated part within one, speaks of its own kind of cancer and opens its sentences its
+own way, so handouts do not share sentences: the speech cache is content-addressed, and a library
+of copies would be voiced for the price of one handout, measuring nothing. The same seed gives the
+same library, so two benchmark runs build the same work.
 """
 
 from __future__ import annotations
@@ -22,6 +25,13 @@ SEED_SOURCE = PROJECT_ROOT / "source" / "breast-cancer-recurrence.md"
 LENGTHS = (8, 3, 12, 5, 16, 4, 10, 6, 14, 2)
 SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z0-9“\"])")
 EDIT_SENTENCE = "Ask your care team what this means for you."
+# A handout part's wording: its kind of cancer and the words its sentences open with. The two
+# lists have coprime lengths (12 and 11 openers after the FAQ's own plain start), so the first
+# 132 parts of a library all differ in both.
+ORGANS = ("breast", "bowel", "lung", "skin", "kidney", "bladder", "throat", "blood", "bone", "stomach",
+          "womb", "prostate")
+OPENERS = ("", "Remember:", "In short:", "Good to know:", "Please note:", "Keep in mind:", "One more thing:",
+           "Our advice:", "The short answer:", "Worth knowing:", "Take heart:", "Here is what to know:")
 
 
 @dataclass(frozen=True)
@@ -52,15 +62,39 @@ def real_faq(path: Path = SEED_SOURCE) -> tuple[dict, tuple[RealSection, ...]]:
     return yaml.safe_load(front), tuple(sections)
 
 
-def _reshuffled(blocks: tuple[str, ...], rng: random.Random) -> list[str]:
-    """The blocks with each paragraph's sentences in a new order (lists and list lead-ins kept)."""
+@dataclass(frozen=True)
+class Wording:
+    """How one part of one handout words the real FAQ's sentences."""
+
+    organ: str
+    opener: str
+
+    def of(self, text: str) -> str:
+        """The text about this part's kind of cancer (keeping a capital where there was one)."""
+        return re.sub(r"\b([Bb])reast\b", lambda m: self.organ.capitalize() if m.group(1) == "B" else self.organ, text)
+
+    def opened(self, sentence: str) -> str:
+        """A sentence with this part's opening words."""
+        return f"{self.opener} {sentence}" if self.opener else sentence
+
+
+def wording(number: int, part: int) -> Wording:
+    """The wording of part `part` (1 for a first appearance) of handout `number`; handout 1's first parts are the FAQ's own."""
+    variant = (number - 1) * 2 + (part - 1)
+    opener = OPENERS[0] if variant == 0 else OPENERS[1 + (variant - 1) % (len(OPENERS) - 1)]
+    return Wording(ORGANS[variant % len(ORGANS)], opener)
+
+
+def _reshuffled(blocks: tuple[str, ...], rng: random.Random, words: Wording) -> list[str]:
+    """The blocks in this part's wording, each paragraph's sentences in a new order (lists and list lead-ins kept in order)."""
     shuffled = []
     for block in blocks:
-        if block.startswith("- ") or block.endswith(":"):
-            shuffled.append(block)
+        if block.startswith("- "):
+            shuffled.append(words.of(block))
             continue
-        sentences = SENTENCE_END.split(" ".join(block.split()))
-        rng.shuffle(sentences)
+        sentences = [words.opened(words.of(sentence)) for sentence in SENTENCE_END.split(" ".join(block.split()))]
+        if not block.endswith(":"):
+            rng.shuffle(sentences)
         shuffled.append(" ".join(sentences))
     return shuffled
 
@@ -72,7 +106,7 @@ def handout(number: int, seed: int = 8) -> str:
     count = LENGTHS[(number - 1) % len(LENGTHS)]
     chosen = [real[(i + number) % len(real)] for i in range(count)]
     header = {
-        "title": f"Clinic Handout {number}: {chosen[0].title}",
+        "title": f"Clinic Handout {number}: {wording(number, 1).of(chosen[0].title)}",
         "subtitle": f"Synthetic benchmark handout with {count} questions",
         "lang": "en-US",
         "publisher": meta.get("publisher", "Benchmark clinic"),
@@ -85,11 +119,12 @@ def handout(number: int, seed: int = 8) -> str:
     seen: dict[str, int] = {}
     for index, section in enumerate(chosen, start=1):
         seen[section.id] = seen.get(section.id, 0) + 1
+        words = wording(number, seen[section.id])
         repeat = f" (part {seen[section.id]})" if seen[section.id] > 1 else ""
-        parts.append(f"## {section.title}{repeat} {{#{section.id}-{index}}}\n")
-        parts.extend(block + "\n" for block in _reshuffled(section.full, rng))
+        parts.append(f"## {words.of(section.title)}{repeat} {{#{section.id}-{index}}}\n")
+        parts.extend(block + "\n" for block in _reshuffled(section.full, rng, words))
         parts.append("::: plain")
-        parts.append("\n\n".join(_reshuffled(section.plain, rng)))
+        parts.append("\n\n".join(_reshuffled(section.plain, rng, words)))
         parts.append(":::\n")
     return "\n".join(parts)
 

@@ -91,6 +91,8 @@ class SizeResult:
     edited_section: str = ""
     synthesised_cold: int = 0
     reused_cold: int = 0
+    spoken_cold: int = 0
+    shared_cold: int = 0
     synthesised_edit: list[str] = field(default_factory=list)
     audio_seconds: float = 0.0
     synthesis_seconds: float = 0.0
@@ -240,6 +242,9 @@ def measure(count: int, work: Path, code: Path, progress, seed: int = 8) -> Size
     events = cache_events(library)
     result.synthesised_cold = sum(e.get("event") == "synthesised" for e in events)
     result.reused_cold = sum(e.get("event") == "reused" for e in events)
+    made = [e for e in events if e.get("event") == "synthesised"]
+    result.spoken_cold = sum(int(e.get("utterances", 0)) for e in made)
+    result.shared_cold = sum(int(e.get("utterances_reused", 0)) for e in made)
     result.synthesis_seconds, result.synthesised_speech = _synthesis(events)
     result.audio_seconds = narration_seconds(library)
 
