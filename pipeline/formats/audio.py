@@ -329,7 +329,7 @@ def _join_whole(doc: Document, tracks: list[Track], engine: Engine, out: Path, m
     """One whole narration: the parts joined, its chapters read from the join, tags and chapters added."""
     joined = audio_ffmpeg.join([path for path, _ in parts], out.with_name("joined-" + out.name), muxer)
     chapters = _chapters(tracks, [count for _, count in parts], audio_ffmpeg.packets(joined))
-    metadata = out.with_suffix(".chapters.txt")
+    metadata = out.with_name(out.name + ".chapters.txt")  # one per whole: the two are joined side by side
     metadata.write_text(audio_tags.ffmetadata(doc, chapters, engine.voice), encoding="utf-8")
     return audio_ffmpeg.with_chapters(joined, metadata, out, muxer, *options)
 
