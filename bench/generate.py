@@ -28,8 +28,8 @@ EDIT_SENTENCE = "Ask your care team what this means for you."
 # A handout part's wording: its kind of cancer and the words its sentences open with. The two
 # lists have coprime lengths (12 and 11 openers after the FAQ's own plain start), so the first
 # 132 parts of a library all differ in both.
-ORGANS = ("breast", "bowel", "lung", "skin", "kidney", "bladder", "throat", "blood", "bone", "stomach",
-          "womb", "prostate")
+# One-syllable words, so a plain rendition reads at the same grade whatever its part speaks of.
+ORGANS = ("breast", "lung", "skin", "bone", "blood", "throat", "brain", "mouth", "neck", "eye", "gum", "tongue")
 OPENERS = ("", "Remember:", "In short:", "Good to know:", "Please note:", "Keep in mind:", "One more thing:",
            "Our advice:", "The short answer:", "Worth knowing:", "Take heart:", "Here is what to know:")
 
@@ -85,14 +85,18 @@ def wording(number: int, part: int) -> Wording:
     return Wording(ORGANS[variant % len(ORGANS)], opener)
 
 
-def _reshuffled(blocks: tuple[str, ...], rng: random.Random, words: Wording) -> list[str]:
-    """The blocks in this part's wording, each paragraph's sentences in a new order (lists and list lead-ins kept in order)."""
+def _reshuffled(blocks: tuple[str, ...], rng: random.Random, words: Wording, opened: bool = True) -> list[str]:
+    """The blocks in this part's wording, each paragraph's sentences in a new order (lists and list lead-ins kept in order).
+
+    Openers go on the full text only (what is narrated): on a plain rendition they would only
+    lengthen its sentences past the plain-language limits."""
     shuffled = []
     for block in blocks:
         if block.startswith("- "):
             shuffled.append(words.of(block))
             continue
-        sentences = [words.opened(words.of(sentence)) for sentence in SENTENCE_END.split(" ".join(block.split()))]
+        sentences = [words.of(sentence) for sentence in SENTENCE_END.split(" ".join(block.split()))]
+        sentences = [words.opened(sentence) for sentence in sentences] if opened else sentences
         if not block.endswith(":"):
             rng.shuffle(sentences)
         shuffled.append(" ".join(sentences))
@@ -124,7 +128,7 @@ def handout(number: int, seed: int = 8) -> str:
         parts.append(f"## {words.of(section.title)}{repeat} {{#{section.id}-{index}}}\n")
         parts.extend(block + "\n" for block in _reshuffled(section.full, rng, words))
         parts.append("::: plain")
-        parts.append("\n\n".join(_reshuffled(section.plain, rng, words)))
+        parts.append("\n\n".join(_reshuffled(section.plain, rng, words, opened=False)))
         parts.append(":::\n")
     return "\n".join(parts)
 
