@@ -22,7 +22,6 @@ from pipeline.checks import pdf as pdf_check
 from pipeline.checks import presence
 from pipeline.config import PROJECT_ROOT
 from pipeline.formats import pdf as pdf_format
-from pipeline.source import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 FAQ = ROOT / "source" / "breast-cancer-recurrence.md"
