@@ -56,8 +56,8 @@ PIECE_S = 6.0
 QUIET_DB = 40.0  # a 10 ms frame this far under the section's loud speech (95th percentile) is silence
 TOLERANCE_S = 0.05
 # The whole MP3 joins the section files' packets, so each chapter also holds its file's encoder
-# delay and padding: under two MP3 frames.
-CHAPTER_TOLERANCE_S = 2 * 1152 / 44100
+# delay and padding: under two MP3 frames (1152 samples each).
+MP3_FRAME = 1152
 # Words that carry no content of their own; recall counts only the rest, as a listener would.
 STOP_WORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being
@@ -385,7 +385,7 @@ def _chapter_rules(report: FormatReport, doc: Document, book: Path, chapters: li
     report.figures["chapters"] = [{"title": t, "start": round(s, 3), "end": round(e, 3)} for t, s, e in chapters]
     lengths = [f"{s.id}: chapter {e - b:.2f} s, file {heard[s.id].seconds:.2f} s"
                for s, (_, b, e) in zip(doc.sections, chapters)
-               if s.id in heard and abs((e - b) - heard[s.id].seconds) > CHAPTER_TOLERANCE_S]
+               if s.id in heard and abs((e - b) - heard[s.id].seconds) > 2 * MP3_FRAME / int(setting("sample_rate"))]
     report.rule("chapter lengths", not lengths, "; ".join(lengths) or "every chapter as long as its section file")
     in_m4b = [c[0] for c in _m4b_chapters(m4b)] if m4b.is_file() else []
     report.rule(f"{m4b.name} chapters", in_m4b == titles,

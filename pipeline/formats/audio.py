@@ -63,7 +63,6 @@ class Narration:
     key: str
     wav: Path
     clips: tuple[Clip, ...]
-    seconds: float
     synthesised: bool
 
 
@@ -219,7 +218,7 @@ def _store(doc: Document, section: Section, key: str, engine: Engine, spoken: li
 def _from_cache(section: Section, key: str, wav: Path, record: dict, synthesised: bool) -> Narration:
     """A Narration from the cached WAV and its clip record."""
     clips = tuple(Clip(**c) for c in record["clips"])
-    return Narration(section, key, wav, clips, record["samples"] / record["sample_rate"], synthesised)
+    return Narration(section, key, wav, clips, synthesised)
 
 
 def _joined(section: Section, spoken: list[Spoken]) -> tuple[np.ndarray, int, list[Clip]]:
