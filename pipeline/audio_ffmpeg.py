@@ -11,6 +11,7 @@ import functools
 import re
 import shutil
 import subprocess
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,18 +127,51 @@ def mastering_gain(wav: Path) -> float:
     return min(tried, key=lambda t: abs(t[1] - target))[0]
 
 
-def master(wav: Path, drive_db: float, mp3: Path, mastered: Path) -> None:
-    """Master a section once and write it twice in one ffmpeg run: as CBR MP3 and as 16-bit WAV at
-    the output rate (its length in samples is what the timings are measured against).
+def master(wav: Path, drive_db: float, mp3: Path, m4a: Path, mastered: Path) -> int:
+    """Master a section once and write it three ways in one ffmpeg run: CBR MP3, AAC for the M4B,
+    and 16-bit WAV at the output rate (its length in samples, returned, is what the timings are
+    measured against).
 
     The MP3 has a LAME header (encoder delay and padding, for gapless timing) and no tags, so a
-    cached encoding serves every document whose section sounds the same.
+    cached encoding serves every document whose section sounds the same. The AAC needs its length
+    before it starts (see `encode_aac`): known when the output rate is a whole multiple of the
+    voice's, as it is for Piper and eSpeak; otherwise it is encoded from the WAV afterwards.
     """
+    expected = _mastered_length(wav)
     graph = f"[0:a]{_chain(drive_db)},asplit=2[wav][pre];[pre]volume={LAME_MAKEUP_DB}dB[mp3]"
+    aac: list[str] = []
+    if expected is not None:
+        graph = graph.replace("asplit=2[wav][pre]", "asplit=3[wav][pre][aac]")
+        graph += f";[aac]aformat=sample_fmts=s16,apad=whole_len={_whole_frames(expected)}[aacpad]"
+        aac = ["-map", "[aacpad]", *_aac_output(), str(m4a)]
     run("-y", "-i", str(wav), "-filter_complex", graph,
         "-map", "[mp3]", "-ac", "1", "-c:a", "libmp3lame", "-b:a", str(setting("bitrate")), "-write_xing", "1",
         "-id3v2_version", "0", "-write_id3v1", "0", *EXACT, "-f", "mp3", str(mp3),
-        "-map", "[wav]", "-ac", "1", "-c:a", "pcm_s16le", *EXACT, str(mastered))
+        "-map", "[wav]", "-ac", "1", "-c:a", "pcm_s16le", *EXACT, str(mastered), *aac)
+    with wave.open(str(mastered)) as sound:
+        samples = sound.getnframes()
+    if samples != expected:
+        encode_aac(mastered, samples, m4a)
+    return samples
+
+
+def _mastered_length(wav: Path) -> int | None:
+    """How many samples mastering will give, when the output rate is a whole multiple of the input's."""
+    with wave.open(str(wav)) as sound:
+        frames, rate = sound.getnframes(), sound.getframerate()
+    out = int(setting("sample_rate"))
+    return frames * (out // rate) if out % rate == 0 else None
+
+
+def _whole_frames(samples: int) -> int:
+    """`samples` rounded up to whole AAC frames."""
+    return -(-samples // AAC_FRAME) * AAC_FRAME
+
+
+def _aac_output() -> list[str]:
+    """How a section is written as AAC: mono, fast coder, no edit list, bit-exact."""
+    return ["-ac", "1", "-c:a", "aac", "-aac_coder", "fast", "-b:a", str(setting("bitrate")),
+            "-cutoff", str(AAC_CUTOFF_HZ), *EXACT, "-use_editlist", "0", "-f", "ipod"]
 
 
 def encode_aac(mastered: Path, samples: int, out: Path) -> Path:
@@ -147,10 +181,7 @@ def encode_aac(mastered: Path, samples: int, out: Path) -> Path:
     make every packet the same length, so sections joined end to end keep their times to the
     sample; with an edit list the joined file's packet times and its decoded sound drift apart.
     """
-    whole = -(-samples // AAC_FRAME) * AAC_FRAME
-    run("-y", "-i", str(mastered), "-af", f"apad=whole_len={whole}", "-ac", "1", "-c:a", "aac",
-        "-aac_coder", "fast", "-b:a", str(setting("bitrate")), "-cutoff", str(AAC_CUTOFF_HZ),
-        *EXACT, "-use_editlist", "0", "-f", "ipod", str(out))
+    run("-y", "-i", str(mastered), "-af", f"apad=whole_len={_whole_frames(samples)}", *_aac_output(), str(out))
     return out
 
 
@@ -165,6 +196,25 @@ class Packet:
 def packets(path: Path) -> list[Packet]:
     """An encoded file's packets, read without decoding: where joined sections begin."""
     listing = run("-i", str(path), "-map", "0:a", "-c", "copy", "-f", "framecrc", "-").stdout.decode("ascii", "replace")
+    return _listed_packets(listing, path)
+
+
+def packet_counts(paths: list[Path]) -> list[int]:
+    """How many packets each encoded file holds, all read (not decoded) in one ffmpeg run."""
+    listings = [path.with_name(path.name + ".packets") for path in paths]
+    args = [arg for path in paths for arg in ("-i", str(path))]
+    for number, listing in enumerate(listings):
+        args += ["-map", f"{number}:a", "-c", "copy", "-f", "framecrc", str(listing)]
+    run("-y", *args)
+    counts = [len(_listed_packets(listing.read_text(encoding="ascii", errors="replace"), path))
+              for listing, path in zip(listings, paths)]
+    for listing in listings:
+        listing.unlink()
+    return counts
+
+
+def _listed_packets(listing: str, path: Path) -> list[Packet]:
+    """The packets in ffmpeg's framecrc listing of one file."""
     base = re.search(r"^#tb 0: 1/(\d+)", listing, re.M)
     rows = [line.split(",") for line in listing.splitlines() if line and not line.startswith("#")]
     if not base or not rows:

@@ -261,12 +261,9 @@ def _encoded(narration: Narration, cache: Cache, scratch: Path) -> Encoded:
         return _encoded_from(found[0], found[1], json.loads(found[2].read_text(encoding="utf-8")))
     stem = scratch / key
     mp3, m4a, mastered = stem.with_suffix(".mp3"), stem.with_suffix(".m4a"), stem.with_suffix(".wav")
-    audio_ffmpeg.master(narration.wav, audio_ffmpeg.mastering_gain(narration.wav), mp3, mastered)
-    with wave.open(str(mastered)) as sound:
-        samples = sound.getnframes()
-    audio_ffmpeg.encode_aac(mastered, samples, m4a)
-    record = {"samples": samples, "mp3_packets": len(audio_ffmpeg.packets(mp3)),
-              "aac_packets": len(audio_ffmpeg.packets(m4a))}
+    samples = audio_ffmpeg.master(narration.wav, audio_ffmpeg.mastering_gain(narration.wav), mp3, m4a, mastered)
+    mp3_packets, aac_packets = audio_ffmpeg.packet_counts([mp3, m4a])
+    record = {"samples": samples, "mp3_packets": mp3_packets, "aac_packets": aac_packets}
     kept = [cache.put(ENCODED, key, path.suffix, path.read_bytes()) for path in (mp3, m4a)]
     cache.put(ENCODED, key, ".json", json.dumps(record).encode("utf-8"))
     return _encoded_from(kept[0], kept[1], record)
