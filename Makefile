@@ -23,8 +23,12 @@ CODE    := pyproject.toml $(shell find pipeline styles -type f -not -path '*/__p
 SETUP   := $(VENV)/.installed
 
 # Threads per document: every core under plain `make`; under `make -jN` (N documents at once)
-# each document is one of make's N jobs and uses one thread. JOBS=K overrides both.
+# each document is one of make's N jobs and uses one thread, plus any job slot make has free
+# (borrowed from its jobserver, which make hands only to lines marked `+`; not under -n, -t or -q,
+# where `+` lines would run). JOBS=K overrides both.
 JOBS_FLAG = $(if $(JOBS),--jobs $(JOBS))
+MAKE_LETTERS := $(firstword -$(MAKEFLAGS))
+LEND := $(if $(findstring n,$(MAKE_LETTERS))$(findstring t,$(MAKE_LETTERS))$(findstring q,$(MAKE_LETTERS)),,+)
 
 # The source's last commit time makes builds reproducible (falls back to its `date` field).
 epoch = $(shell git log -1 --format=%ct -- $(1) 2>/dev/null)
@@ -51,8 +55,8 @@ $(SETUP): pyproject.toml
 
 # One document: build all four formats, then check them from the built files.
 $(OUT)/%/report.json: source/%.md $(CODE) | $(SETUP)
-	$(call RUN,$<) build $< --out $(OUT) --paper $(PAPER) --engine $(ENGINE) $(JOBS_FLAG)
-	$(PY) -m pipeline check $(OUT)/$* $<
+	$(LEND)$(call RUN,$<) build $< --out $(OUT) --paper $(PAPER) --engine $(ENGINE) $(JOBS_FLAG)
+	$(LEND)$(PY) -m pipeline check $(OUT)/$* $<
 
 $(OUT)/index.html: $(REPORTS) | $(SETUP)
 	$(PY) -m pipeline index $(OUT)

@@ -23,8 +23,9 @@ from pathlib import Path
 
 from . import __version__, formats
 from .cache import Cache, fingerprint, write_atomic
-from .config import PROJECT_ROOT, default_jobs, setting
+from .config import PROJECT_ROOT, setting
 from .errors import PipelineError
+from .lanes import Lanes, lanes
 from .model import Document
 from .source import parse
 
@@ -41,12 +42,17 @@ class BuildOptions:
     paper: str = field(default_factory=lambda: setting("paper"))
     engine: str = field(default_factory=lambda: setting("engine"))
     rate_wpm: int = field(default_factory=lambda: int(setting("rate_wpm")))
-    jobs: int = field(default_factory=lambda: default_jobs())
+    jobs: int | None = None  # utterances at once; None: every core, or make's share under `make -jN`
     cache_dir: Path = field(default_factory=lambda: Path(setting("cache")))
     source_date_epoch: int | None = field(
         default_factory=lambda: int(os.environ["SOURCE_DATE_EPOCH"]) if os.environ.get("SOURCE_DATE_EPOCH") else None
     )
     quiet: bool = False
+
+    @property
+    def lanes(self) -> Lanes:
+        """How many utterances this build speaks at once (and what it may borrow from make)."""
+        return lanes(self.jobs)
 
     @property
     def cache(self) -> Cache:

@@ -58,7 +58,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--paper", choices=("letter", "a4"), default=setting("paper"), help="PDF paper size (default: %(default)s)")
     build.add_argument("--engine", choices=("piper", "gtts", "espeak"), default=setting("engine"), help="speech engine: piper (offline neural voice, default), gtts (Google, needs internet), espeak (espeak-ng)")
     build.add_argument("--rate", type=int, default=int(setting("rate_wpm")), metavar="WPM", help="speaking rate in words per minute (default: %(default)s)")
-    build.add_argument("--jobs", type=int, default=None, metavar="N", help="utterances synthesised at once (default: every core; 1 under `make -jN`, where make runs N documents at once)")
+    build.add_argument("--jobs", type=int, default=None, metavar="N", help="utterances synthesised at once (default: every core; under `make -jN`, one plus the job slots make has free)")
     build.add_argument("--cache", type=Path, default=Path(setting("cache")), help="cache folder (default: %(default)s)")
     build.add_argument("--quiet", action="store_true", help="no progress lines")
 
@@ -94,14 +94,15 @@ def main(argv: list[str] | None = None) -> int:
 def _build(args: argparse.Namespace) -> int:
     """`build`: each source into OUT/NAME/."""
     from .build import BuildOptions, build
-    from .config import default_jobs
-
+    if args.jobs is not None and args.jobs < 1:
+        print("error: --jobs must be at least 1", file=sys.stderr)
+        return 2
     if args.rate < 80 or args.rate > 300:
         print("error: --rate must be between 80 and 300 words per minute", file=sys.stderr)
         return 2
     options = BuildOptions(
         out_root=args.out, formats=args.formats, paper=args.paper, engine=args.engine,
-        rate_wpm=args.rate, jobs=max(1, args.jobs or default_jobs()), cache_dir=args.cache, quiet=args.quiet,
+        rate_wpm=args.rate, jobs=args.jobs, cache_dir=args.cache, quiet=args.quiet,
     )
     for source in args.sources:
         build(source, options)

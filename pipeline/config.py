@@ -26,13 +26,13 @@ def setting(name: str) -> Any:
 
 
 def default_jobs(makeflags: str | None = None) -> int:
-    """How many threads (or recognition processes) one document may use: every core, unless make
-    was told how many jobs to run.
+    """How many lanes (utterances or recognition processes at once) one document has of its own:
+    every core, unless make was told how many jobs to run.
 
-    Like a jobserver-aware tool (cargo, ninja) under make, the pipeline never runs more work at once
-    than make was told to: each document make starts under `make -jN` is one of its N jobs, so it
-    uses one thread, and `make -j1` builds strictly one thing at a time. Plain `make` (no -j) builds
-    one document at a time, and that document, like a build run outside make, uses every core.
+    Each document make starts under `make -jN` is one of its N jobs, so it has one lane, and
+    `make -j1` builds one thing at a time; under -jN it may borrow more from make's jobserver
+    (`pipeline.lanes`). Plain `make` (no -j) builds one document at a time, and that document, like
+    a build run outside make, uses every core.
     """
     flags = os.environ.get("MAKEFLAGS", "") if makeflags is None else makeflags
     if re.search(r"(?:^|\s)-j\d*(?:\s|$)", flags):

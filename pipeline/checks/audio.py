@@ -17,7 +17,7 @@ import multiprocessing
 import os
 import subprocess
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,8 +30,9 @@ from importlib.metadata import version
 
 from .. import audio_ffmpeg
 from ..cache import check_memo, file_digest, fingerprint
-from ..config import default_jobs, setting
+from ..config import setting
 from ..formats.audio import read_timings, section_file
+from ..lanes import lanes
 from ..model import Document, Section
 from ..readability import pronunciations
 from . import FormatReport
@@ -263,8 +264,8 @@ def _listen_all(files: dict[str, Path], recognise: bool) -> dict[str, Heard]:
     todo = [sid for sid in files if sid not in heard]
     if not todo:
         return {sid: heard[sid] for sid in files}
-    with ThreadPoolExecutor(max_workers=default_jobs()) as pool:
-        pcm = dict(zip(todo, pool.map(lambda sid: audio_ffmpeg.decode(files[sid], ASR_RATE), todo)))
+    with ThreadPoolExecutor(max_workers=lanes().width) as pool:
+        pcm = dict(zip(todo, pool.map(lambda sid: lanes().run(audio_ffmpeg.decode, files[sid], ASR_RATE), todo)))
     transcripts = _transcribe({sid: _pieces(pcm[sid]) for sid in todo}) if recognise else {}
     for sid in todo:
         heard[sid] = Heard(len(pcm[sid]) / 2 / ASR_RATE, transcripts.get(sid, ""))
@@ -273,22 +274,35 @@ def _listen_all(files: dict[str, Path], recognise: bool) -> dict[str, Heard]:
 
 
 def _transcribe(pieces: dict[str, list[bytes]]) -> dict[str, str]:
-    """Recognise every piece in worker processes (pocketsphinx holds the GIL), longest first; join per section."""
+    """Recognise every piece in worker processes (pocketsphinx holds the GIL), longest first, each
+    handed out when a lane is free; join per section."""
     jobs = sorted(((sid, n) for sid, parts in pieces.items() for n in range(len(parts))),
                   key=lambda job: len(pieces[job[0]][job[1]]), reverse=True)
-    workers = min(len(jobs), default_jobs())
+    workers = min(len(jobs), lanes().width)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_decoder) as pool:
-        futures = {job: pool.submit(_listen, pieces[job[0]][job[1]]) for job in jobs}
+        futures = {job: _in_lane(pool, pieces[job[0]][job[1]]) for job in jobs}
         return {sid: " ".join(text for n in range(len(parts)) if (text := futures[sid, n].result()))
                 for sid, parts in pieces.items()}
+
+
+def _in_lane(pool: ProcessPoolExecutor, piece: bytes) -> Future[str]:
+    """Queue one piece once a lane is free; the lane is freed when it has been heard."""
+    token = lanes().acquire()
+    try:
+        future = pool.submit(_listen, piece)
+    except BaseException:
+        lanes().release(token)
+        raise
+    future.add_done_callback(lambda _: lanes().release(token))
+    return future
 
 
 def _measure_all(paths: list[Path]) -> dict[str, audio_ffmpeg.Loudness | None]:
     """EBU R128 loudness and true peak of every file that exists."""
     present = [p for p in paths if p.is_file()]
-    with ThreadPoolExecutor(max_workers=default_jobs()) as pool:
-        measured = dict(zip([p.name for p in present], pool.map(_loudness, present)))
+    with ThreadPoolExecutor(max_workers=lanes().width) as pool:
+        measured = dict(zip([p.name for p in present], pool.map(lambda p: lanes().run(_loudness, p), present)))
     return {p.name: measured.get(p.name) for p in paths}
 
 

@@ -5,10 +5,11 @@ Each section is spoken utterance by utterance (heading, then sentence by sentenc
 script's pauses between, so every utterance's begin and end in the final file is known exactly.
 A section's raw speech is cached under the hash of its script, engine, voice and rate, and its
 mastered encodings under the hash of that speech and the output settings: a section that did not
-change is never synthesised, mastered or encoded again. Utterances are synthesised `--jobs` at a
-time. Every section is mastered to the loudness target with a delay-compensated limiter, so
-timings survive mastering; the whole MP3 and M4B join the sections' encodings without re-encoding.
-Everything is written bit-exact so builds are reproducible.
+change is never synthesised, mastered or encoded again. Utterances are synthesised one per lane
+(`pipeline.lanes`: `--jobs`, every core, or a share of make's jobs). Every section is mastered to
+the loudness target with a delay-compensated limiter, so timings survive mastering; the whole MP3
+and M4B join the sections' encodings without re-encoding. Everything is written bit-exact so
+builds are reproducible.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .. import __version__, audio_ffmpeg, audio_tags, speech
 from ..cache import Cache, fingerprint, write_atomic
 from ..config import setting
 from ..errors import PipelineError
+from ..lanes import Lanes
 from ..model import Document, Section
 from ..speech import Engine
 
@@ -105,7 +107,7 @@ def section_file(section: Section, suffix: str = ".mp3") -> str:
 
 def build(doc: Document, out_dir: Path, options) -> Path:
     """Synthesise (or reuse) every section, master and encode it (or reuse that), and write the narration's files."""
-    engine = speech.get(options.engine, doc.meta.lang, options.rate_wpm, options.jobs)
+    engine = speech.get(options.engine, doc.meta.lang, options.rate_wpm, options.lanes.width)
     audio_dir = out_dir / "audio"
     audio_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -125,10 +127,10 @@ def build(doc: Document, out_dir: Path, options) -> Path:
 
 
 def _tracks(doc: Document, engine: Engine, options, scratch: Path) -> list[Track]:
-    """Every section's track. Utterances are spoken `jobs` at a time in reading order (so even a
-    single edited section uses every core), and each section is mastered as soon as its speech is in.
+    """Every section's track. Utterances are spoken one per lane in reading order (so even a single
+    edited section uses every core it may), and each section is mastered as soon as its speech is in.
     The first failure stops the rest."""
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="voice") as voices, \
+    with ThreadPoolExecutor(max_workers=options.lanes.width, thread_name_prefix="voice") as voices, \
             ThreadPoolExecutor(max_workers=len(doc.sections), thread_name_prefix="section") as sections:
         try:
             speaking = [_narration(doc, section, engine, options, voices) for section in doc.sections]
@@ -161,7 +163,7 @@ def _narration(doc: Document, section: Section, engine: Engine, options, voices:
         cache.log("reused", document=doc.name, section=section.id, engine=engine.name, key=key)
         found = _from_cache(section, key, wav, json.loads(meta.read_text(encoding="utf-8")), synthesised=False)
         return lambda: found
-    utterances = [_utterance(u.text, engine, options.rate_wpm, cache, voices) for u in section.narration]
+    utterances = [_utterance(u.text, engine, options.rate_wpm, cache, voices, options.lanes) for u in section.narration]
     return lambda: _store(doc, section, key, engine, [u.result() for u in utterances], cache)
 
 
@@ -179,12 +181,13 @@ def utterance_key(text: str, engine: Engine, rate_wpm: int) -> str:
     return fingerprint(UTTERANCE, text, engine.name, engine.voice, engine.settings, rate_wpm, __version__)
 
 
-def _utterance(text: str, engine: Engine, rate_wpm: int, cache: Cache, voices: ThreadPoolExecutor) -> Future[Spoken]:
-    """One utterance's speech: from the cache (so a fixed typo re-speaks only its sentence) or queued on the voices."""
+def _utterance(text: str, engine: Engine, rate_wpm: int, cache: Cache, voices: ThreadPoolExecutor,
+               lanes: Lanes) -> Future[Spoken]:
+    """One utterance's speech: from the cache (so a fixed typo re-speaks only its sentence) or queued on the voices, spoken in a lane."""
     key = utterance_key(text, engine, rate_wpm)
     found = cache.get(UTTERANCE, key, ".wav")
     if found is None:
-        return voices.submit(_speak, engine, text, key, cache)
+        return voices.submit(lanes.run, _speak, engine, text, key, cache)
     with wave.open(str(found)) as sound:
         kept = Spoken(np.frombuffer(sound.readframes(sound.getnframes()), "<i2"), sound.getframerate(), 0.0)
     ready: Future[Spoken] = Future()
