@@ -92,7 +92,8 @@ def parallel_line(count: int, j1: MakeRun, j2: MakeRun) -> str:
         return f"`make -j1` / `make -j2` on N = {count}: a build failed (see {j1.log}, {j2.log})"
     return (
         f"Cold `make all` on N = {count}: `-j1` {_s(j1.seconds)}, `-j2` {_s(j2.seconds)}: "
-        f"**{j1.seconds / j2.seconds:.2f}×** faster with two documents at a time."
+        f"**{j1.seconds / j2.seconds:.2f}×** faster with two documents at a time. Cores kept busy on "
+        f"average (CPU seconds of every step ÷ wall time): `-j1` {j1.cores_busy:.2f}, `-j2` {j2.cores_busy:.2f}."
     )
 
 

@@ -59,6 +59,11 @@ class MakeRun:
         return sum(1 for s in self.steps if _pipeline_command(s["argv"]) == "build" and s["returncode"])
 
     @property
+    def cores_busy(self) -> float:
+        """CPU seconds of every step (and the tools it ran) per second of the run: how many cores it kept busy."""
+        return sum(s.get("cpu_seconds", 0.0) for s in self.steps) / self.seconds if self.seconds else 0.0
+
+    @property
     def peak_mib(self) -> float:
         """The largest resident set of any step (the pipeline process or a tool it ran)."""
         return max((s["maxrss_kib"] for s in self.steps), default=0) / 1024

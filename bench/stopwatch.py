@@ -1,4 +1,4 @@
-"""Run one command, then append its wall time and peak memory to a JSON-lines log.
+"""Run one command, then append its start, wall time, CPU time and peak memory to a JSON-lines log.
 
 The benchmark puts this in front of the Makefile's `$(PY)` so every step make runs (build, check,
 index) is timed by itself, without changing what the Makefile does. It is a script, not a module,
@@ -19,12 +19,15 @@ import time
 def main(argv: list[str]) -> int:
     """Run the command, log it, and exit with its exit code so make sees failures."""
     log, command = argv[0], argv[1:]
+    began = time.time()
     started = time.perf_counter()
     returncode = subprocess.call(command)
     seconds = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    step = {"argv": command, "began": began, "seconds": seconds, "cpu_seconds": used.ru_utime + used.ru_stime,
+            "maxrss_kib": used.ru_maxrss, "returncode": returncode}
     with open(log, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps({"argv": command, "seconds": seconds, "maxrss_kib": peak_kib, "returncode": returncode}) + "\n")
+        handle.write(json.dumps(step) + "\n")
     return returncode
 
 
