@@ -15,7 +15,9 @@ ENGINE ?= piper
 JOBS   ?=
 APT_PACKAGES := ffmpeg espeak-ng chromium poppler-utils
 
-SOURCES := $(wildcard source/*.md)
+# Largest first: under `make -jN` the long handouts start early and the short ones fill in at the
+# end, so no core waits on one last long document (longest-processing-time-first scheduling).
+SOURCES := $(shell ls -S source/*.md 2>/dev/null)
 NAMES   := $(notdir $(SOURCES:.md=))
 REPORTS := $(NAMES:%=$(OUT)/%/report.json)
 SHOTS   := $(NAMES:%=$(OUT)/screenshots/%-phone-320-light.png)
