@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 def _build(args: argparse.Namespace) -> int:
     """`build`: each source into OUT/NAME/."""
     from .build import BuildOptions, build
+
     if args.jobs is not None and args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2

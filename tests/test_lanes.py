@@ -92,3 +92,13 @@ def test_make_j1_has_no_jobserver_and_one_lane(tmp_path: Path) -> None:
 
 def test_plain_make_gives_a_document_every_core_of_its_own(tmp_path: Path) -> None:
     assert _make(tmp_path, "+").stdout.split() == ["1" if CORES == 1 else str(CORES), str(CORES), "False", "0"]
+
+
+def test_jobs_below_one_is_refused_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline import cli
+
+    code = cli.main(["build", str(ROOT / "tests" / "fixtures" / "sample-faq.md"), "--jobs", "0",
+                     "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache"), "--quiet"])
+    assert code == 2
+    assert capsys.readouterr().err.strip() == "error: --jobs must be at least 1"
+    assert not (tmp_path / "out").exists()
