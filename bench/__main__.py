@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     print("Peak memory is the largest resident set of one step (resource.getrusage RUSAGE_CHILDREN). "
           "Audio RTF is the engine's seconds per second of speech, summed over the sections the cold build "
           "synthesised (from .cache/log.jsonl), each utterance timed in its own thread; utterances are "
-          "synthesised --jobs at a time, so the wall-clock share is smaller.")
+          "synthesised one per lane (every core under plain make), so the wall-clock share is smaller.")
     return 0 if finished else 1
 
 
