@@ -138,10 +138,10 @@ def master(wav: Path, drive_db: float, mp3: Path, m4a: Path, mastered: Path) -> 
     voice's, as it is for Piper and eSpeak; otherwise it is encoded from the WAV afterwards.
     """
     expected = _mastered_length(wav)
-    graph = f"[0:a]{_chain(drive_db)},asplit=2[wav][pre];[pre]volume={LAME_MAKEUP_DB}dB[mp3]"
+    split = "asplit=2[wav][pre]" if expected is None else "asplit=3[wav][pre][aac]"
+    graph = f"[0:a]{_chain(drive_db)},{split};[pre]volume={LAME_MAKEUP_DB}dB[mp3]"
     aac: list[str] = []
     if expected is not None:
-        graph = graph.replace("asplit=2[wav][pre]", "asplit=3[wav][pre][aac]")
         graph += f";[aac]aformat=sample_fmts=s16,apad=whole_len={_whole_frames(expected)}[aacpad]"
         aac = ["-map", "[aacpad]", *_aac_output(), str(m4a)]
     run("-y", "-i", str(wav), "-filter_complex", graph,

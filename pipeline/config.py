@@ -37,4 +37,9 @@ def default_jobs(makeflags: str | None = None) -> int:
     flags = os.environ.get("MAKEFLAGS", "") if makeflags is None else makeflags
     if re.search(r"(?:^|\s)-j\d*(?:\s|$)", flags):
         return 1
+    return cores()
+
+
+def cores() -> int:
+    """The cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

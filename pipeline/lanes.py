@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from .config import default_jobs
+from .config import cores, default_jobs
 
 Result = TypeVar("Result")
 # How long a waiting piece of work sleeps between looks at its own lane and make's pipe.
@@ -125,7 +125,6 @@ def lanes(jobs: int | None = None) -> Lanes:
     one lane plus whatever make's jobserver lends under `make -jN`."""
     if jobs:
         return Lanes(jobs)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    own = default_jobs()
-    server = Jobserver.from_makeflags(os.environ.get("MAKEFLAGS", "")) if own < cores else None
-    return Lanes(own, server, cores)
+    own, most = default_jobs(), cores()
+    server = Jobserver.from_makeflags(os.environ.get("MAKEFLAGS", "")) if own < most else None
+    return Lanes(own, server, most)
