@@ -2,7 +2,11 @@
 
     make bench                                   # N = 1 and 10 (BENCH_SIZES, default "1,10")
     BENCH_SIZES=1,10,50 make bench               # add N = 50 (long: all audio, on every core)
+    BENCH_SECTIONS=2 make bench                  # tiny handouts: at most 2 sections, short paragraphs
     .venv/bin/python -m bench --sizes 1 --parallel 0 --work /tmp/bench
+    .venv/bin/python -m bench --sizes 1 --sections 2 --parallel 0   # a quick run (tests/test_bench.py)
+
+The tables are printed before a temporary work folder is removed: they read the make logs in it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,17 @@ def _sizes(value: str) -> list[int]:
     if not sizes or min(sizes) < 1:
         raise argparse.ArgumentTypeError("give at least one size of 1 or more")
     return sizes
+
+
+def _cap(value: str) -> int:
+    """Parse --sections, the most sections a handout may have."""
+    try:
+        cap = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"sections is a whole number like 2 (got {value!r})") from None
+    if cap < 1:
+        raise argparse.ArgumentTypeError("a handout has at least 1 section")
+    return cap
 
 
 def _progress(message: str) -> None:
@@ -97,12 +112,33 @@ def parallel_line(count: int, j1: MakeRun, j2: MakeRun) -> str:
     )
 
 
+def report(seed: int, load_before: float, results: list[SizeResult], parallel: str, work: Path) -> str:
+    """The tables, the -j1/-j2 line and the notes; it reads the make logs, so it is made while `work` exists."""
+    parts = [
+        f"Library seed {seed}. Machine: {machine()}; 1-minute load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after the run\n",
+        main_table(results) + "\n",
+        bare_table(results) + "\n",
+    ]
+    if parallel:
+        parts.append(parallel + "\n")
+    failing = sorted({name for r in results if r.cold for name in r.cold.failed_checks})
+    if failing:
+        parts.append(f"Check failures (make -k kept going; a failed check is redone by every later `make all`, "
+                     f"so it shows in the no-op and edit times): {', '.join(failing)}; logs in {work}.\n")
+    parts.append("Peak memory is the largest resident set of one step (resource.getrusage RUSAGE_CHILDREN). "
+                 "Audio RTF is the engine's seconds per second of speech, summed over the sections the cold build "
+                 "synthesised (from .cache/log.jsonl), each utterance timed in its own thread; utterances are "
+                 "synthesised one per lane (every core under plain make), so the wall-clock share is smaller.")
+    return "\n".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Measure every requested size, then print the tables and the machine."""
+    """Measure every requested size, then print the tables and the machine, before the work folder may go."""
     top = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     top.add_argument("--sizes", type=_sizes, default=_sizes(os.environ.get("BENCH_SIZES", "1,10")), help="library sizes N (default: $BENCH_SIZES or 1,10)")
     top.add_argument("--parallel", type=int, default=int(os.environ.get("BENCH_PARALLEL", "10")), metavar="N", help="compare make -j1 and -j2 on this size (0: skip; default 10)")
     top.add_argument("--seed", type=int, default=int(os.environ.get("BENCH_SEED", "8")), help="seed of the synthetic library (default: $BENCH_SEED or 8)")
+    top.add_argument("--sections", type=_cap, default=os.environ.get("BENCH_SECTIONS"), metavar="N", help="at most N sections per handout, with short paragraphs: a tiny library for a quick run (default: $BENCH_SECTIONS, else the real lengths)")
     top.add_argument("--work", type=Path, help="keep the libraries and logs in this folder (default: a temporary folder, removed)")
     args = top.parse_args(argv)
 
@@ -115,29 +151,18 @@ def main(argv: list[str] | None = None) -> int:
     finished = False
     try:
         for count in args.sizes:
-            results.append(measure(count, work, code, _progress, args.seed))
+            results.append(measure(count, work, code, _progress, args.seed, args.sections))
         if args.parallel and not any(r.failure for r in results):
-            j1 = cold_make(args.parallel, work, 1, code, _progress, args.seed)
-            parallel = parallel_line(args.parallel, j1, cold_make(args.parallel, work, 2, code, _progress, args.seed))
+            j1 = cold_make(args.parallel, work, 1, code, _progress, args.seed, args.sections)
+            j2 = cold_make(args.parallel, work, 2, code, _progress, args.seed, args.sections)
+            parallel = parallel_line(args.parallel, j1, j2)
         finished = not any(r.failure or (r.cold and r.cold.failed_checks) for r in results)
+        print(report(args.seed, load_before, results, parallel, work), flush=True)
     finally:
         if args.work is None and finished:
             shutil.rmtree(work, ignore_errors=True)
         elif not finished:
             _progress(f"kept {work} for its logs")
-    print(f"Library seed {args.seed}. Machine: {machine()}; 1-minute load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after the run\n")
-    print(main_table(results) + "\n")
-    print(bare_table(results) + "\n")
-    if parallel:
-        print(parallel + "\n")
-    failing = sorted({name for r in results if r.cold for name in r.cold.failed_checks})
-    if failing:
-        print(f"Check failures (make -k kept going; a failed check is redone by every later `make all`, "
-              f"so it shows in the no-op and edit times): {', '.join(failing)}; logs in {work}.\n")
-    print("Peak memory is the largest resident set of one step (resource.getrusage RUSAGE_CHILDREN). "
-          "Audio RTF is the engine's seconds per second of speech, summed over the sections the cold build "
-          "synthesised (from .cache/log.jsonl), each utterance timed in its own thread; utterances are "
-          "synthesised one per lane (every core under plain make), so the wall-clock share is smaller.")
     return 0 if finished else 1
 
 

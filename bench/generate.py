@@ -5,7 +5,8 @@ it parses, reads and sounds like the real thing, with its own ids, title and len
 and each repeated part within one, speaks of its own kind of cancer and opens its sentences its
 own way, so handouts do not share sentences: the speech cache is content-addressed, and a library
 of copies would be voiced for the price of one handout, measuring nothing. The same seed gives the
-same library, so two benchmark runs build the same work.
+same library, so two benchmark runs build the same work. A cap on sections per handout makes a tiny
+library (its narrated paragraphs cut to two sentences) for a quick run, such as the benchmark's own test.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from pipeline.config import PROJECT_ROOT
 SEED_SOURCE = PROJECT_ROOT / "source" / "breast-cancer-recurrence.md"
 # Sections per handout, cycled: the first has as many as the real FAQ, the rest vary from 2 to 16.
 LENGTHS = (8, 3, 12, 5, 16, 4, 10, 6, 14, 2)
+# Sentences kept per full-text paragraph when the sections are capped (a tiny library): the
+# narration, which takes most of a build's time, stays short.
+TINY_SENTENCES = 2
 SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z0-9“\"])")
 EDIT_SENTENCE = "Ask your care team what this means for you."
 # A handout part's wording: its kind of cancer and the words its sentences open with. The two
@@ -85,11 +89,14 @@ def wording(number: int, part: int) -> Wording:
     return Wording(ORGANS[variant % len(ORGANS)], opener)
 
 
-def _reshuffled(blocks: tuple[str, ...], rng: random.Random, words: Wording, opened: bool = True) -> list[str]:
+def _reshuffled(
+    blocks: tuple[str, ...], rng: random.Random, words: Wording, opened: bool = True, keep: int | None = None
+) -> list[str]:
     """The blocks in this part's wording, each paragraph's sentences in a new order (lists and list lead-ins kept in order).
 
     Openers go on the full text only (what is narrated): on a plain rendition they would only
-    lengthen its sentences past the plain-language limits."""
+    lengthen its sentences past the plain-language limits. `keep` cuts each paragraph to that many
+    sentences (a list lead-in keeps its last ones, so it still ends with its colon)."""
     shuffled = []
     for block in blocks:
         if block.startswith("- "):
@@ -99,15 +106,19 @@ def _reshuffled(blocks: tuple[str, ...], rng: random.Random, words: Wording, ope
         sentences = [words.opened(sentence) for sentence in sentences] if opened else sentences
         if not block.endswith(":"):
             rng.shuffle(sentences)
+        if keep:
+            sentences = sentences[-keep:] if block.endswith(":") else sentences[:keep]
         shuffled.append(" ".join(sentences))
     return shuffled
 
 
-def handout(number: int, seed: int = 8) -> str:
-    """The Markdown source of synthetic handout `number` (1-based)."""
+def handout(number: int, seed: int = 8, sections: int | None = None) -> str:
+    """The Markdown source of synthetic handout `number` (1-based); `sections` caps its sections and shortens its paragraphs."""
     meta, real = real_faq()
     rng = random.Random(seed * 1000 + number)
     count = LENGTHS[(number - 1) % len(LENGTHS)]
+    count = min(count, sections) if sections else count
+    keep = TINY_SENTENCES if sections else None
     chosen = [real[(i + number) % len(real)] for i in range(count)]
     header = {
         "title": f"Clinic Handout {number}: {wording(number, 1).of(chosen[0].title)}",
@@ -126,20 +137,20 @@ def handout(number: int, seed: int = 8) -> str:
         words = wording(number, seen[section.id])
         repeat = f" (part {seen[section.id]})" if seen[section.id] > 1 else ""
         parts.append(f"## {words.of(section.title)}{repeat} {{#{section.id}-{index}}}\n")
-        parts.extend(block + "\n" for block in _reshuffled(section.full, rng, words))
+        parts.extend(block + "\n" for block in _reshuffled(section.full, rng, words, keep=keep))
         parts.append("::: plain")
         parts.append("\n\n".join(_reshuffled(section.plain, rng, words, opened=False)))
         parts.append(":::\n")
     return "\n".join(parts)
 
 
-def write_library(folder: Path, count: int, seed: int = 8) -> list[Path]:
-    """Write `count` handouts as `folder/handout-NN.md`; returns their paths in order."""
+def write_library(folder: Path, count: int, seed: int = 8, sections: int | None = None) -> list[Path]:
+    """Write `count` handouts as `folder/handout-NN.md` (at most `sections` sections each, when given); returns their paths in order."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for number in range(1, count + 1):
         path = folder / f"handout-{number:02d}.md"
-        path.write_text(handout(number, seed), encoding="utf-8")
+        path.write_text(handout(number, seed, sections), encoding="utf-8")
         paths.append(path)
     return paths
 

@@ -232,11 +232,13 @@ def _synthesis(events: list[dict]) -> tuple[float, float]:
     return sum(float(e.get("seconds", 0)) for e in made), sum(float(e.get("audio_seconds", 0)) for e in made)
 
 
-def measure(count: int, work: Path, code: Path, progress, seed: int = 8) -> SizeResult:
-    """Cold, no-op and one-section-edit `make all` on a fresh library of `count` handouts, then the bare tools."""
+def measure(count: int, work: Path, code: Path, progress, seed: int = 8, sections: int | None = None) -> SizeResult:
+    """Cold, no-op and one-section-edit `make all` on a fresh library of `count` handouts, then the bare tools.
+
+    `sections` caps each handout's sections (a tiny library, see `generate.handout`)."""
     library = work / f"library-{count}"
     shutil.rmtree(library, ignore_errors=True)
-    sources = write_library(library / "source", count, seed)
+    sources = write_library(library / "source", count, seed, sections)
     result = SizeResult(count, sum(len(parse(s).sections) for s in sources))
 
     progress(f"N={count}: cold make all ({result.sections} sections)")
@@ -265,15 +267,15 @@ def measure(count: int, work: Path, code: Path, progress, seed: int = 8) -> Size
         result.failure = f"rebuild failed, see {result.noop.log} / {result.edit.log}"
 
     progress(f"N={count}: bare tools (pandoc, WeasyPrint, Piper)")
-    result.bare = bare_tools(write_library(library / "bare-source", count, seed), library / "bare")
+    result.bare = bare_tools(write_library(library / "bare-source", count, seed, sections), library / "bare")
     return result
 
 
-def cold_make(count: int, work: Path, jobs: int, code: Path, progress, seed: int = 8) -> MakeRun:
-    """Cold `make all -jJOBS` on a fresh copy of the library of `count` handouts."""
+def cold_make(count: int, work: Path, jobs: int, code: Path, progress, seed: int = 8, sections: int | None = None) -> MakeRun:
+    """Cold `make all -jJOBS` on a fresh copy of the library of `count` handouts (at most `sections` sections each)."""
     library = work / f"parallel-{count}-j{jobs}"
     shutil.rmtree(library, ignore_errors=True)
-    write_library(library / "source", count, seed)
+    write_library(library / "source", count, seed, sections)
     progress(f"N={count}: cold make -j{jobs}")
     return run_make(library, jobs, f"j{jobs}", code)
 
