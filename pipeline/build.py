@@ -3,7 +3,8 @@
 A format is a leaf module in `pipeline.formats` that only knows how to write its files for one
 document. This module decides whether it needs to run, runs independent formats side by side,
 and publishes `DIR/NAME/` only when every requested format succeeded, so a failed or interrupted
-build leaves the previous good output untouched.
+build leaves the previous good output untouched. A build killed outright (kill -9) cannot clean up:
+the next build of the same document removes what it left, and a disk error becomes an OutputError.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
+import socket
 import sys
 import threading
 import time
@@ -24,12 +27,15 @@ from pathlib import Path
 from . import __version__, formats
 from .cache import Cache, fingerprint, write_atomic
 from .config import PROJECT_ROOT, setting
-from .errors import PipelineError
+from .errors import OutputError
 from .lanes import Lanes, lanes
 from .model import Document
 from .source import parse
 
 STATE_FILE = ".build.json"
+# A build's own folders beside the output: `.NAME.building-HOST-PID` (staging) and `.NAME.old-HOST-PID`
+# (the retired output during the swap); builds before the host was added wrote `.NAME.building-PID`.
+LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?P<kind>building|old)-(?:(?P<host>[A-Za-z0-9_-]+)-)?(?P<pid>\d+)")
 _PRINT_LOCK = threading.Lock()
 
 
@@ -111,7 +117,18 @@ def build(source: Path, options: BuildOptions) -> Path:
     for warning in doc.warnings:
         options.progress(doc.name, f"warning: {warning}")
     final = options.out_root / doc.name
-    staging = options.out_root / f".{doc.name}.building-{os.getpid()}"
+    try:
+        options.out_root.mkdir(parents=True, exist_ok=True)
+        _sweep_leftovers(final, options)
+        _stage_and_publish(doc, final, options)
+    except OSError as exc:  # shutil.Error too: a full disk, a file where a folder must be, no permission
+        raise _output_error(exc, final, options) from exc
+    return final
+
+
+def _stage_and_publish(doc: Document, final: Path, options: BuildOptions) -> None:
+    """Build in a staging copy of the last good output and swap it in; the staging copy never outlives the build."""
+    staging = _own_folder(final, "building")
     shutil.rmtree(staging, ignore_errors=True)
     try:
         if final.exists():
@@ -123,7 +140,70 @@ def build(source: Path, options: BuildOptions) -> Path:
         _publish(staging, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return final
+
+
+def _output_error(exc: OSError, final: Path, options: BuildOptions) -> OutputError:
+    """The failure in the reader's terms: the published path rather than a staging copy's, and where
+    the build writes when the system named no file (a failed write names none)."""
+    where = f"{final} or the cache {options.cache_dir}"
+    message = str(OutputError.of(exc, where))
+    message = re.sub(rf"{re.escape(str(final.parent))}/\.{re.escape(final.name)}\.(?:building|old)-[A-Za-z0-9_-]+", str(final), message)
+    return OutputError(message)
+
+
+@functools.cache
+def _host() -> str:
+    """This machine's name as it stands in a folder name: no dots, so the pid after it reads unambiguously."""
+    return re.sub(r"[^A-Za-z0-9-]+", "_", socket.gethostname()) or "localhost"
+
+
+def _own_folder(final: Path, kind: str) -> Path:
+    """`OUT/.NAME.KIND-HOST-PID`, a folder only this build uses; host and pid say whose it is if the build dies."""
+    return final.with_name(f".{final.name}.{kind}-{_host()}-{os.getpid()}")
+
+
+def _process_gone(pid: int) -> bool:
+    """Whether no process on this machine has this pid (one we may not signal is alive)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _leftovers(final: Path) -> list[Path]:
+    """This document's staging and retired folders whose build died: of this host (or named the old
+    way, without a host) and with a pid no process has, or this process's own pid, as this build has
+    made nothing yet. Another machine's folders and another document's are never listed."""
+    found = []
+    for folder in final.parent.iterdir():
+        match = LEFTOVER.fullmatch(folder.name)
+        if not match or match["name"] != final.name or match["host"] not in (None, _host()):
+            continue
+        pid = int(match["pid"])
+        if pid == os.getpid() or _process_gone(pid):
+            found.append(folder)
+    return found
+
+
+def _sweep_leftovers(final: Path, options: BuildOptions) -> None:
+    """Remove the staging and retired folders of this document that killed builds (kill -9, a power cut) left.
+
+    A build killed in the middle of its swap leaves no published folder, only the retired copy of
+    the last good one: that copy is put back instead of removed.
+    """
+    dead = _leftovers(final)
+    retired = [folder for folder in dead if LEFTOVER.fullmatch(folder.name)["kind"] == "old"]
+    if retired and not final.exists():
+        newest = max(retired, key=lambda folder: folder.lstat().st_mtime)
+        os.replace(newest, final)
+        options.progress(final.name, f"put back the last good output from {newest.name}, left by a killed build")
+        dead.remove(newest)
+    for folder in dead:
+        shutil.rmtree(folder, ignore_errors=True)
+        options.progress(final.name, f"removed {folder.name}, left by a killed build")
 
 
 def _run_formats(doc: Document, staging: Path, options: BuildOptions, state: dict[str, str]) -> None:
@@ -184,15 +264,15 @@ def _read_state(folder: Path) -> dict[str, str]:
 
 def _publish(staging: Path, final: Path) -> None:
     """Swap the finished staging folder into place; the old output lives until the new one is there."""
-    retired = final.with_name(f".{final.name}.old-{os.getpid()}")
+    retired = _own_folder(final, "old")
     if final.exists():
         os.replace(final, retired)
     try:
         os.replace(staging, final)
-    except OSError as exc:
+    except OSError:
         if retired.exists():
             os.replace(retired, final)
-        raise PipelineError(f"could not publish {final}: {exc.strerror}") from None
+        raise
     shutil.rmtree(retired, ignore_errors=True)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import setting
-from .errors import PipelineError
+from .errors import InternalError, OutputError, PipelineError
 from .formats import ORDER
 
 DESCRIPTION = """\
@@ -26,7 +26,8 @@ examples:
   python -m pipeline check output/breast-cancer-recurrence source/breast-cancer-recurrence.md
   python -m pipeline index output
 
-exit codes: 0 ok, 1 check failed, 2 bad source or usage, 3 speech engine failed, 130 interrupted
+exit codes: 0 ok, 1 check failed, 2 bad source or usage, 3 speech engine failed,
+  4 output or disk error, 5 internal error, 130 interrupted
 """
 
 
@@ -73,7 +74,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; every PipelineError becomes one line on stderr and its exit code."""
+    """Run one command; every failure becomes one line on stderr and its exit code, never a traceback.
+
+    A PipelineError keeps its own code; an OSError (a full disk, a file where a folder must be)
+    is an output error (4); anything else is a bug, an internal error (5). --debug adds the traceback.
+    """
     args = parser().parse_args(argv)
     try:
         if args.command == "build":
@@ -82,13 +87,27 @@ def main(argv: list[str] | None = None) -> int:
             return _index(args)
         return _check(args)
     except PipelineError as exc:
-        if args.debug:
-            traceback.print_exc()
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _fail(args, exc)
+    except OSError as exc:  # shutil.Error too
+        return _fail(args, OutputError.of(exc, _written(args)))
     except KeyboardInterrupt:
         print("error: interrupted; the previous output was kept", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001  (the one place a bug becomes a line, not a traceback)
+        return _fail(args, InternalError(exc))
+
+
+def _fail(args: argparse.Namespace, error: PipelineError) -> int:
+    """Print the error as one line (after the traceback under --debug) and give its exit code."""
+    if args.debug:
+        traceback.print_exc()
+    print(f"error: {error}", file=sys.stderr)
+    return error.exit_code
+
+
+def _written(args: argparse.Namespace) -> Path:
+    """The folder the command writes, named when the system's error names no file."""
+    return getattr(args, {"build": "out", "check": "output_dir", "index": "out_dir"}[args.command])
 
 
 def _build(args: argparse.Namespace) -> int:

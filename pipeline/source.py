@@ -74,16 +74,37 @@ def _parse(path: Path) -> Document:
 
 
 def _read_bytes(path: Path) -> bytes:
-    """The file's bytes, refusing missing, empty and oversized files."""
+    """The file's bytes, refusing missing, empty, oversized and non-regular files.
+
+    A source (or what its link points at) must be a regular file: a FIFO would block the build
+    forever and /dev/zero would fill memory. The path is stat'ed before it is opened (never
+    opening a FIFO), opened non-blocking and fstat'ed again (in case it was swapped between the
+    two), and at most `max_source_bytes` + 1 bytes are ever read.
+    """
+    import os
+    import stat
+
+    def refuse_unless_regular(mode: int) -> None:
+        """Stop at anything that is not a regular file, saying what it is."""
+        if not stat.S_ISREG(mode):
+            kinds = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a named pipe", stat.S_IFCHR: "a device",
+                     stat.S_IFBLK: "a device", stat.S_IFSOCK: "a socket"}
+            kind = kinds.get(stat.S_IFMT(mode), "not a file")
+            raise SourceError(path, None, f"not a regular file ({kind}); give the path of a Markdown file")
+
+    limit = int(setting("max_source_bytes"))
     try:
-        raw = path.read_bytes()
+        refuse_unless_regular(path.stat().st_mode)
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY), "rb") as handle:
+            opened = os.fstat(handle.fileno())
+            refuse_unless_regular(opened.st_mode)
+            raw = handle.read(limit + 1)
     except FileNotFoundError:
         raise SourceError(path, None, "no such file") from None
     except OSError as exc:
         raise SourceError(path, None, f"cannot read: {exc.strerror}") from None
-    limit = int(setting("max_source_bytes"))
     if len(raw) > limit:
-        raise SourceError(path, None, f"file is {len(raw)} bytes, over the limit of {limit}")
+        raise SourceError(path, None, f"file is {max(opened.st_size, len(raw))} bytes, over the limit of {limit}")
     if not raw.strip():
         raise SourceError(path, 1, "file is empty")
     return raw
