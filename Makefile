@@ -18,6 +18,8 @@ APT_PACKAGES := ffmpeg espeak-ng chromium poppler-utils
 # Largest first: under `make -jN` the long handouts start early and the short ones fill in at the
 # end, so no core waits on one last long document (longest-processing-time-first scheduling).
 SOURCES := $(shell ls -S source/*.md 2>/dev/null)
+# Pictures and anything else a source shows lie beside it: a changed one rebuilds the handouts.
+SHOWN   := $(shell find source -type f -not -name '*.md' 2>/dev/null)
 NAMES   := $(notdir $(SOURCES:.md=))
 REPORTS := $(NAMES:%=$(OUT)/%/report.json)
 SHOTS   := $(NAMES:%=$(OUT)/screenshots/%-phone-320-light.png)
@@ -56,7 +58,7 @@ $(SETUP): pyproject.toml
 	@touch $@
 
 # One document: build all four formats, then check them from the built files.
-$(OUT)/%/report.json: source/%.md $(CODE) | $(SETUP)
+$(OUT)/%/report.json: source/%.md $(SHOWN) $(CODE) | $(SETUP)
 	$(LEND)$(call RUN,$<) build $< --out $(OUT) --paper $(PAPER) --engine $(ENGINE) $(JOBS_FLAG)
 	$(LEND)$(PY) -m pipeline check $(OUT)/$* $<
 

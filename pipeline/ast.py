@@ -1,4 +1,4 @@
-"""Small walks over Pandoc's JSON tree: text of a node, sentence marking, removal of unsafe content."""
+"""Small walks over Pandoc's JSON tree: text of a node, sentence splitting, removal of unsafe content."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ UNSAFE_SCHEMES = re.compile(r"^\s*(javascript|vbscript|data|file):", re.I)
 WRAPPERS = {"Emph", "Strong", "Underline", "Strikeout", "SmallCaps", "Superscript", "Subscript"}
 
 
-def stringify(inlines: list[Inline]) -> str:
-    """The visible text of an inline list, as a reader would see it."""
+def stringify(inlines: list[Inline], pictures: bool = True) -> str:
+    """The visible text of an inline list, as a reader would see it (with pictures' alt text unless
+    `pictures` is False: then only what is printed as text)."""
     out: list[str] = []
     for node in inlines:
         kind, content = node["t"], node.get("c")
@@ -26,99 +27,110 @@ def stringify(inlines: list[Inline]) -> str:
         elif kind in ("Space", "SoftBreak", "LineBreak"):
             out.append(" ")
         elif kind in WRAPPERS:
-            out.append(stringify(content))
+            out.append(stringify(content, pictures))
         elif kind == "Quoted":
-            out.append("“" + stringify(content[1]) + "”")
-        elif kind in ("Link", "Image", "Span", "Cite"):
-            out.append(stringify(content[1] if kind != "Cite" else content[1]))
+            out.append("“" + stringify(content[1], pictures) + "”")
+        elif kind in ("Link", "Span", "Cite") or (kind == "Image" and pictures):
+            out.append(stringify(content[1], pictures))
         elif kind in ("Code", "Math"):
             out.append(content[1])
     return "".join(out)
 
 
-def stringify_blocks(blocks: list[Block]) -> str:
-    """The visible text of a block list; paragraphs and list items separated by blank lines."""
+def stringify_blocks(blocks: list[Block], pictures: bool = True) -> str:
+    """The visible text of a block list; paragraphs, list items and table cells separated by blank lines."""
     out: list[str] = []
     for node in blocks:
         kind, content = node["t"], node.get("c")
         if kind in ("Para", "Plain"):
-            out.append(stringify(content))
+            out.append(stringify(content, pictures))
         elif kind == "Header":
-            out.append(stringify(content[2]))
+            out.append(stringify(content[2], pictures))
         elif kind in ("BulletList",):
-            out.extend(stringify_blocks(item) for item in content)
+            out.extend(stringify_blocks(item, pictures) for item in content)
         elif kind == "OrderedList":
-            out.extend(stringify_blocks(item) for item in content[1])
+            out.extend(stringify_blocks(item, pictures) for item in content[1])
         elif kind in ("BlockQuote",):
-            out.append(stringify_blocks(content))
+            out.append(stringify_blocks(content, pictures))
         elif kind == "Div":
-            out.append(stringify_blocks(content[1]))
+            out.append(stringify_blocks(content[1], pictures))
         elif kind == "LineBlock":
-            out.extend(stringify(line) for line in content)
+            out.extend(stringify(line, pictures) for line in content)
         elif kind == "CodeBlock":
             out.append(content[1])
         elif kind == "DefinitionList":
             for term, definitions in content:
-                out.append(stringify(term))
-                out.extend(stringify_blocks(d) for d in definitions)
+                out.append(stringify(term, pictures))
+                out.extend(stringify_blocks(d, pictures) for d in definitions)
+        elif kind == "Figure":
+            out.append(stringify_blocks(content[1][1], pictures))
+            out.append(stringify_blocks(content[2], pictures))
+        elif kind == "Table":
+            out.extend(stringify_blocks(cell, pictures) for cell in table_cells(node))
     return "\n\n".join(part for part in out if part.strip())
 
 
+def alt_text(image: Inline) -> str:
+    """A picture's alt text: its `alt` (or `fig-alt`) attribute if given, else its description."""
+    attributes = dict(image["c"][0][2])
+    return (attributes.get("alt") or attributes.get("fig-alt") or stringify(image["c"][1])).strip()
+
+
+def table_cells(table: Block) -> list[list[Block]]:
+    """The block lists of a table in reading order: caption, head rows, body rows, foot rows."""
+    _attr, caption, _specs, head, bodies, foot = table["c"]
+    rows = head[1] + [row for body in bodies for row in body[2] + body[3]] + foot[1]
+    return [caption[1]] + [cell[4] for row in rows for cell in row[1]]
+
+
 def drop_unsafe(blocks: list[Block], warnings: list[str]) -> list[Block]:
-    """Remove raw HTML, images and script links so nothing executable or remote reaches an output."""
-    return [b for b in (_clean_block(block, warnings) for block in blocks) if b is not None]
+    """Remove raw HTML and script links anywhere in the tree (lists, tables, notes, captions), so
+    nothing executable reaches an output; pictures are left to `pipeline.pictures` to vet."""
+    return _clean(blocks, warnings)
 
 
-def _clean_block(block: Block, warnings: list[str]) -> Block | None:
-    """One block without raw or unsafe content (None when nothing safe is left)."""
-    kind, content = block["t"], block.get("c")
-    if kind == "RawBlock":
+def _clean(node: Any, warnings: list[str]) -> Any:
+    """One node of the tree (a list, an element or a value) without raw or unsafe content."""
+    if isinstance(node, list):
+        return [cleaned for cleaned in (_clean(child, warnings) for child in node) if cleaned is not _DROPPED]
+    if not isinstance(node, dict) or "t" not in node:
+        return node
+    kind, content = node["t"], node.get("c")
+    if kind in ("RawBlock", "RawInline"):
         warnings.append(f"raw {content[0]} removed: {_preview(content[1])}")
-        return None
-    if kind in ("Para", "Plain"):
-        return {"t": kind, "c": _clean_inlines(content, warnings)}
-    if kind == "Header":
-        return {"t": kind, "c": [content[0], content[1], _clean_inlines(content[2], warnings)]}
-    if kind == "BulletList":
-        return {"t": kind, "c": [drop_unsafe(item, warnings) for item in content]}
-    if kind == "OrderedList":
-        return {"t": kind, "c": [content[0], [drop_unsafe(item, warnings) for item in content[1]]]}
-    if kind == "BlockQuote":
-        return {"t": kind, "c": drop_unsafe(content, warnings)}
-    if kind == "Div":
-        return {"t": kind, "c": [_clean_attr(content[0]), drop_unsafe(content[1], warnings)]}
-    if kind == "Figure":
-        warnings.append("figure removed: images are not supported in patient handouts")
-        return None
-    return block
+        return _DROPPED
+    if kind == "Link" and UNSAFE_SCHEMES.match(content[2][0]):
+        warnings.append(f"unsafe link removed (kept its text): {_preview(content[2][0])}")
+        return {"t": "Span", "c": [["", [], []], _clean(content[1], warnings)]}
+    if "c" not in node:
+        return node
+    cleaned = _clean(content, warnings)
+    if kind in ATTRIBUTED and isinstance(cleaned, list) and cleaned and _is_attr(cleaned[0]):
+        cleaned = [_clean_attr(cleaned[0]), *cleaned[1:]]
+    return {"t": kind, "c": cleaned}
 
 
-def _clean_inlines(inlines: list[Inline], warnings: list[str]) -> list[Inline]:
-    """Inline list with raw HTML dropped, images replaced by their alt text, unsafe links unlinked."""
-    out: list[Inline] = []
-    for node in inlines:
-        kind, content = node["t"], node.get("c")
-        if kind == "RawInline":
-            warnings.append(f"raw {content[0]} removed: {_preview(content[1])}")
-        elif kind == "Image":
-            warnings.append(f"image removed (kept its description): {content[2][0]}")
-            out.extend(_clean_inlines(content[1], warnings))
-        elif kind == "Link" and UNSAFE_SCHEMES.match(content[2][0]):
-            warnings.append(f"unsafe link removed (kept its text): {_preview(content[2][0])}")
-            out.extend(_clean_inlines(content[1], warnings))
-        elif kind == "Link":
-            out.append({"t": kind, "c": [_clean_attr(content[0]), _clean_inlines(content[1], warnings), content[2]]})
-        elif kind in WRAPPERS:
-            out.append({"t": kind, "c": _clean_inlines(content, warnings)})
-        elif kind == "Span":
-            out.append({"t": kind, "c": [_clean_attr(content[0]), _clean_inlines(content[1], warnings)]})
-        elif kind == "Quoted":
-            out.append({"t": kind, "c": [content[0], _clean_inlines(content[1], warnings)]})
-        elif kind == "Note":
-            warnings.append("footnote removed: write it into the text")
-        else:
-            out.append(node)
-    return out
+_DROPPED = object()
+ATTRIBUTED = {"Span", "Div", "Link", "Image", "Code", "CodeBlock", "Table", "Figure"}
+
+
+def attributed(node: Any) -> list[dict[str, Any]]:
+    """Every element anywhere in a tree that carries Pandoc's Attr first (so it may have an id)."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, list):
+        for child in node:
+            found += attributed(child)
+    elif isinstance(node, dict) and "t" in node:
+        content = node.get("c")
+        if node["t"] in ATTRIBUTED and isinstance(content, list) and content and _is_attr(content[0]):
+            found.append(node)
+        found += attributed(content)
+    return found
+
+
+def _is_attr(value: Any) -> bool:
+    """Whether a value has the shape of Pandoc's Attr: [id, [classes], [[key, value]]]."""
+    return isinstance(value, list) and len(value) == 3 and isinstance(value[0], str) and isinstance(value[2], list)
 
 
 def _clean_attr(attr: list[Any]) -> list[Any]:
@@ -133,46 +145,23 @@ def _preview(text: str) -> str:
     return flat if len(flat) <= 60 else flat[:57] + "..."
 
 
-def mark_sentences(blocks: list[Block], section_id: str) -> list[Block]:
-    """Wrap every sentence of the section's text in `<span id="ID-sN" class="sentence">`."""
-    counter = [0]
-    return [_mark_block(block, section_id, counter) for block in blocks]
-
-
-def _mark_block(block: Block, section_id: str, counter: list[int]) -> Block:
-    """One block with its sentences wrapped."""
-    kind, content = block["t"], block.get("c")
-    if kind in ("Para", "Plain"):
-        return {"t": kind, "c": _wrap_sentences(content, section_id, counter)}
-    if kind == "BulletList":
-        return {"t": kind, "c": [mark_sentences_in(item, section_id, counter) for item in content]}
-    if kind == "OrderedList":
-        return {"t": kind, "c": [content[0], [mark_sentences_in(i, section_id, counter) for i in content[1]]]}
-    if kind == "BlockQuote":
-        return {"t": kind, "c": mark_sentences_in(content, section_id, counter)}
-    if kind == "Div":
-        return {"t": kind, "c": [content[0], mark_sentences_in(content[1], section_id, counter)]}
-    return block
-
-
-def mark_sentences_in(blocks: list[Block], section_id: str, counter: list[int]) -> list[Block]:
-    """Sentence marking that continues an existing count (nested blocks)."""
-    return [_mark_block(block, section_id, counter) for block in blocks]
-
-
 def split_sentences(inlines: list[Inline]) -> list[list[Inline]]:
-    """Split an inline list at sentence ends (., ?, ! before a space), keeping abbreviations whole."""
+    """Split an inline list at sentence ends (., ?, ! before a space), keeping abbreviations whole;
+    a footnote call right after the full stop stays with its sentence."""
     sentences: list[list[Inline]] = [[]]
+    last_word: Inline | None = None  # the sentence's last inline that is not a footnote call
     for index, node in enumerate(inlines):
         current = sentences[-1]
-        if node["t"] in ("Space", "SoftBreak", "LineBreak") and current and _ends_sentence(current[-1]):
-            following = inlines[index + 1] if index + 1 < len(inlines) else None
-            if following is not None:
+        if node["t"] in ("Space", "SoftBreak", "LineBreak") and last_word is not None and _ends_sentence(last_word):
+            if index + 1 < len(inlines):
                 sentences.append([])
+                last_word = None
             continue
         if node["t"] in ("Space", "SoftBreak") and not current:
             continue
         current.append(node)
+        if node["t"] != "Note":
+            last_word = node
     return [s for s in sentences if s]
 
 
@@ -183,42 +172,3 @@ def _ends_sentence(node: Inline) -> bool:
         return False
     last_word = text.split()[-1].lower() if text.split() else ""
     return last_word.strip("“”\"'()") not in ABBREVIATIONS
-
-
-def _wrap_sentences(inlines: list[Inline], section_id: str, counter: list[int]) -> list[Inline]:
-    """The inline list as sentence spans separated by spaces."""
-    out: list[Inline] = []
-    for sentence in split_sentences(inlines):
-        counter[0] += 1
-        if out:
-            out.append({"t": "Space"})
-        out.append({"t": "Span", "c": [[f"{section_id}-s{counter[0]}", ["sentence"], []], sentence]})
-    return out
-
-
-def sentence_spans(blocks: list[Block]) -> list[tuple[str, str, str, int]]:
-    """(span id, text, "paragraph" or "item", paragraph number) of every marked sentence, in order."""
-    found: list[tuple[str, str, str, int]] = []
-    paragraph = [0]
-
-    def visit(nodes: list[Block], context: str) -> None:
-        for node in nodes:
-            kind, content = node["t"], node.get("c")
-            if kind in ("Para", "Plain"):
-                paragraph[0] += 1
-                for inline in content:
-                    if inline["t"] == "Span" and "sentence" in inline["c"][0][1]:
-                        found.append((inline["c"][0][0], stringify(inline["c"][1]), context, paragraph[0]))
-            elif kind in ("BulletList",):
-                for item in content:
-                    visit(item, "item")
-            elif kind == "OrderedList":
-                for item in content[1]:
-                    visit(item, "item")
-            elif kind == "BlockQuote":
-                visit(content, context)
-            elif kind == "Div":
-                visit(content[1], context)
-
-    visit(blocks, "paragraph")
-    return found

@@ -93,7 +93,7 @@ def format_key(doc: Document, name: str, options: BuildOptions, state: dict[str,
     module = formats.get(name)
     chosen = {opt: getattr(options, opt) for opt in getattr(module, "OPTIONS", ())}
     needs = {n: state.get(n) for n in module.NEEDS if options.wants(n)}
-    return fingerprint(doc.source_sha256, code_digest(), name, chosen, needs, options.source_date_epoch)
+    return fingerprint(doc.content_sha256, code_digest(), name, chosen, needs, options.source_date_epoch)
 
 
 def release_epoch(doc: Document, options: BuildOptions) -> int:

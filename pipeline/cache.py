@@ -9,7 +9,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, BinaryIO, Callable
 
 _LOG_LOCK = threading.Lock()
 
@@ -23,17 +23,26 @@ def fingerprint(*parts: object) -> str:
     return digest.hexdigest()
 
 
-def write_atomic(path: Path, content: bytes) -> Path:
-    """Write a file under a temporary name in the same folder, then rename it into place."""
+def write_atomic(path: Path, content: bytes | Callable[[BinaryIO], object]) -> Path:
+    """Write a file under a temporary name in the same folder, then rename it into place.
+
+    `content` is the bytes, or a function that writes them to the open file (so a large result,
+    a long narration's samples, is never copied into one more bytes object first).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
+            if callable(content):
+                content(handle)
+            else:
+                handle.write(content)
         os.chmod(tmp, 0o644)  # published files are read by web servers and other users
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:
+            exc.filename = str(path)  # a failed write names no file; the one-line error should
         raise
     return path
 
@@ -53,7 +62,7 @@ class Cache:
         path = self.path(kind, key, suffix)
         return path if path.exists() else None
 
-    def put(self, kind: str, key: str, suffix: str, content: bytes) -> Path:
+    def put(self, kind: str, key: str, suffix: str, content: bytes | Callable[[BinaryIO], object]) -> Path:
         """Store a result atomically and return its path."""
         return write_atomic(self.path(kind, key, suffix), content)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .pictures import Picture
 
 
 @dataclass(frozen=True)
@@ -32,11 +35,25 @@ class Section:
     full_text: str
     plain_text: str
     narration: tuple[Utterance, ...]
+    full_asides: tuple[str, ...] = ()  # the full text's notes and picture descriptions, each on its own
+    plain_asides: tuple[str, ...] = ()
 
     @property
     def narration_text(self) -> str:
         """The whole spoken script of the section, as one string."""
         return " ".join(u.text for u in self.narration)
+
+    @property
+    def full_passages(self) -> tuple[str, ...]:
+        """What a format must show of the full text: the running text, then each note and alt text
+        (found in order one by one, wherever a format puts them: a note after its sentence in the
+        narration, at the section's end in the PDF)."""
+        return (self.full_text, *self.full_asides)
+
+    @property
+    def plain_passages(self) -> tuple[str, ...]:
+        """What the page must show of the plain rendition: its text, notes and alt texts."""
+        return (self.plain_text, *self.plain_asides)
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,15 @@ class Document:
     sections: tuple[Section, ...]
     source_sha256: str
     warnings: tuple[str, ...] = ()
+    pictures: tuple[Picture, ...] = ()
+
+    @property
+    def content_sha256(self) -> str:
+        """What decides every output's content: the source's bytes and every picture's bytes."""
+        digest = hashlib.sha256(self.source_sha256.encode())
+        for picture in self.pictures:
+            digest.update(f"\0{picture.href}\0{picture.sha256}".encode())
+        return digest.hexdigest()
 
     def section(self, section_id: str) -> Section:
         """The section with this id."""

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 import pypandoc
 import yaml
 
-from . import ast, narration
+from . import ast, narration, pictures, reading
 from .config import setting
 from .errors import SourceError
 from .model import Document, Metadata, Section
@@ -59,10 +61,10 @@ def _parse(path: Path) -> Document:
     blocks = _pandoc_blocks(path, body)
     blocks = ast.drop_unsafe(blocks, warnings)
     parts = _sections(path, blocks, body.splitlines(), body_line)
-    rendered = _render_html(parts)
-    sections = tuple(
-        _section(number, part, rendered, len(parts)) for number, part in enumerate(parts, start=1)
-    )
+    _inner_ids(parts, warnings)
+    _links_land(path, parts, text.splitlines())
+    shown = pictures.collect(path, [(part.line, part.full + part.plain) for part in parts], text.splitlines())
+    sections = _render(parts)
     return Document(
         source=path,
         name=path.stem,
@@ -70,6 +72,7 @@ def _parse(path: Path) -> Document:
         sections=sections,
         source_sha256=hashlib.sha256(raw).hexdigest(),
         warnings=tuple(f"{path}: {w}" for w in warnings),
+        pictures=shown,
     )
 
 
@@ -81,8 +84,6 @@ def _read_bytes(path: Path) -> bytes:
     opening a FIFO), opened non-blocking and fstat'ed again (in case it was swapped between the
     two), and at most `max_source_bytes` + 1 bytes are ever read.
     """
-    import os
-    import stat
 
     def refuse_unless_regular(mode: int) -> None:
         """Stop at anything that is not a regular file, saying what it is."""
@@ -273,31 +274,79 @@ def _sections(
     return parts
 
 
-def _render_html(parts: list[_Part]) -> dict[str, str]:
-    """HTML of every section's full and plain blocks, from one pandoc call."""
-    blocks: list[dict[str, Any]] = []
+def _inner_ids(parts: list[_Part], warnings: list[str]) -> None:
+    """Keep an id the source gives an element inside a section only if it is safe and its own:
+    not a section's id, not used twice, and without `_`, which is kept for the ids the pipeline makes."""
+    seen = {part.id for part in parts}
     for part in parts:
-        part.full = ast.mark_sentences(part.full, part.id)
-        for kind, content in (("full", part.full), ("plain", part.plain)):
-            blocks.append({"t": "RawBlock", "c": ["html", f"<!--@@{kind}:{part.id}@@-->"]})
-            blocks.extend(content)
-    blocks.append({"t": "RawBlock", "c": ["html", "<!--@@end@@-->"]})
+        for node in ast.attributed(part.full + part.plain):
+            ident = node["c"][0][0]
+            if not ident:
+                continue
+            if SAFE_ID.match(ident) and ident not in seen:
+                seen.add(ident)
+                continue
+            node["c"][0] = ["", *node["c"][0][1:]]
+            why = "is used twice" if ident in seen else "is not a-z, 0-9 and - (up to 64)"
+            warnings.append(f"section '{part.id}': id '{ident}' removed: it {why}")
+
+
+def _links_land(path: Path, parts: list[_Part], lines: list[str]) -> None:
+    """Every link within the handout (`#id`) names a section or an element the source gave that id;
+    a link to nowhere would be a dead link in every format."""
+    ids = {part.id for part in parts} | {node["c"][0][0] for part in parts for node in ast.attributed(part.full + part.plain)}
+    for part in parts:
+        for node in ast.attributed(part.full + part.plain):
+            if node["t"] != "Link" or not node["c"][2][0].startswith("#"):
+                continue
+            target = node["c"][2][0]
+            if target[1:] not in ids:
+                line = next((n for n in range(part.line, len(lines) + 1) if f"({target}" in lines[n - 1]), part.line)
+                raise SourceError(path, line, f"the link to '{target}' goes nowhere: no section or element "
+                                              f"has the id '{target[1:]}'")
+
+
+def _render(parts: list[_Part]) -> tuple[Section, ...]:
+    """Every section with ids marked in both renditions, their HTML from one pandoc call, and their narration."""
+    marked = [(reading.mark(part.full, f"{part.id}_"), reading.mark(part.plain, f"{part.id}_p")) for part in parts]
+    blocks: list[dict[str, Any]] = []
+    for part, renditions in zip(parts, marked):
+        for kind, rendition in zip(("full", "plain"), renditions):
+            blocks.append(reading.raw_block(f"<!--@@{kind}:{part.id}@@-->"))
+            blocks.extend(rendition.blocks)
+    blocks.append(reading.raw_block("<!--@@end@@-->"))
     tree = {"pandoc-api-version": ast.API_VERSION, "meta": {}, "blocks": blocks}
     html = pypandoc.convert_text(json.dumps(tree), "html5", format="json", extra_args=["--wrap=none", "--quiet"])
     pieces = re.split(r"<!--@@((?:full|plain):[a-z0-9-]+|end)@@-->", html)
-    return {pieces[i]: pieces[i + 1].strip() for i in range(1, len(pieces) - 1, 2)}
-
-
-def _section(number: int, part: _Part, rendered: dict[str, str], total: int) -> Section:
-    """One finished section of the model."""
-    return Section(
-        id=part.id,
-        title=part.title,
-        number=number,
-        line=part.line,
-        full_html=rendered[f"full:{part.id}"],
-        plain_html=rendered[f"plain:{part.id}"],
-        full_text=ast.stringify_blocks(part.full),
-        plain_text=ast.stringify_blocks(part.plain),
-        narration=narration.script(part.id, part.title, number, total, part.full),
+    rendered = {pieces[i]: _with_scopes(pieces[i + 1].strip()) for i in range(1, len(pieces) - 1, 2)}
+    return tuple(
+        Section(
+            id=part.id,
+            title=part.title,
+            number=number,
+            line=part.line,
+            full_html=rendered[f"full:{part.id}"],
+            plain_html=rendered[f"plain:{part.id}"],
+            full_text=full.text,
+            plain_text=plain.text,
+            narration=narration.script(part.id, part.title, number, len(parts), full.pieces),
+            full_asides=full.asides,
+            plain_asides=plain.asides,
+        )
+        for number, (part, (full, plain)) in enumerate(zip(parts, marked), start=1)
     )
+
+
+def _with_scopes(html: str) -> str:
+    """Table header cells with `scope` (col in the head, row in the body), which pandoc leaves out
+    and screen readers and PDF tagging use to tie each cell to its headers."""
+    if "<th" not in html:
+        return html
+    return re.sub(r"<(thead|tbody|tfoot)>(.*?)</\1>", _scope_part, html, flags=re.S)
+
+
+def _scope_part(match: re.Match[str]) -> str:
+    """One table part with its header cells scoped."""
+    scope = "col" if match.group(1) == "thead" else "row"
+    cells = re.sub(r"<th(?=[\s>])(?![^>]*\sscope=)", f'<th scope="{scope}"', match.group(2))
+    return f"<{match.group(1)}>{cells}</{match.group(1)}>"

@@ -16,6 +16,7 @@ from pipeline.source import parse
 ROOT = Path(__file__).resolve().parent.parent
 FAQ = ROOT / "source" / "breast-cancer-recurrence.md"
 SAMPLE = ROOT / "tests" / "fixtures" / "sample-faq.md"
+CLINIC = ROOT / "tests" / "fixtures" / "clinic-handout.md"  # a table, a note, pictures, a one-line answer, ids a and a-s1
 
 
 @pytest.fixture(scope="session")
@@ -63,3 +64,15 @@ def copy_of(tmp_path: Path):
         return target
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def clinic_doc():
+    """The clinic handout (table, footnote, pictures, one-line answer), parsed."""
+    return parse(CLINIC)
+
+
+@pytest.fixture(scope="session")
+def clinic_built(build_root: Path) -> Path:
+    """output folder of the clinic handout with all four formats (read-only: copy before mutating)."""
+    return _built(CLINIC, build_root / "clinic")

@@ -185,7 +185,7 @@ def test_deleted_nav_entry_is_named(sample_built, sample_doc, copy_of):
 
 
 @pytest.mark.parametrize("breakage, rule_name", [
-    (lambda smil, first: smil.replace(f'#{first}-s1"', '#no-such-sentence"', 1), "overlay references"),
+    (lambda smil, first: smil.replace(f'#{first}_s1"', '#no-such-sentence"', 1), "overlay references"),
     (lambda smil, first: re.sub(r'clipEnd="[\d.]+s"', 'clipEnd="9999.000s"', smil, count=2), "overlay references"),
     (lambda smil, first: re.sub(r'src="\.\./audio/[^"]+"', 'src="../audio/gone.mp3"', smil, count=1),
      "overlay references"),

@@ -154,8 +154,8 @@ def test_cli_bad_source_exits_2_with_one_line_and_keeps_output(tmp_path, case):
 def test_hostile_html_never_reaches_the_model(tmp_path):
     body = (
         "## A {#a}\n\nHello <script>alert('x')</script> there. <iframe src=\"https://evil.test\"></iframe>\n\n"
-        "<div onclick=\"steal()\">Click</div>\n\n[a link](javascript:alert(1)) and ![pic](file:///etc/passwd) "
-        "and ![remote](https://evil.test/x.png).\n\n::: plain\nSafe <img src=x onerror=alert(1)> words.\n:::\n"
+        "<div onclick=\"steal()\">Click</div>\n\n[a link](javascript:alert(1)).\n\n| a | b |\n|---|---|\n"
+        "| <b onclick=x>c</b> | [d](vbscript:y) |\n\n::: plain\nSafe <img src=x onerror=alert(1)> words.\n:::\n"
     )
     doc = parse(write(tmp_path, HEAD + body))
     section = doc.sections[0]

@@ -16,9 +16,10 @@ import importlib
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..cache import write_atomic
 from ..errors import CheckFailed
@@ -55,6 +56,15 @@ class FormatReport:
         self.rules.append(Rule(name, bool(ok), detail))
         return bool(ok)
 
+    @contextmanager
+    def guard(self, name: str) -> Iterator[None]:
+        """Run one rule; if the rule itself breaks (a file it cannot parse, a tool that crashes),
+        record that as the rule's failure with its message instead of ending the check."""
+        try:
+            yield
+        except Exception as exc:  # noqa: BLE001  (a broken rule is reported, never a traceback)
+            self.rule(name, False, f"could not be checked: {type(exc).__name__}: {exc}")
+
     def missing(self, doc: Document, why: str) -> "FormatReport":
         """Mark every section absent (the file itself is missing or unreadable)."""
         for section in doc.sections:
@@ -64,9 +74,12 @@ class FormatReport:
 
 def check_format(name: str, doc: Document, out_dir: Path) -> FormatReport:
     """Run the named format's check module on the built folder, noting how long it took."""
-    module = importlib.import_module(f"{__name__}.{name}")
     started = time.perf_counter()
-    report = module.check(doc, out_dir)
+    try:
+        report = importlib.import_module(f"{__name__}.{name}").check(doc, out_dir)
+    except Exception as exc:  # noqa: BLE001  (the check of one format broke: say so, check the others)
+        report = FormatReport(name).missing(doc, f"the {name} check could not run: {type(exc).__name__}: {exc}")
+        report.rule("check ran", False, f"{type(exc).__name__}: {exc}")
     report.figures.setdefault("check_seconds", round(time.perf_counter() - started, 1))
     return report
 

@@ -12,6 +12,7 @@ timings.json, transcripts and playlist agreeing with the files.
 from __future__ import annotations
 
 import functools
+import html
 import json
 import multiprocessing
 import os
@@ -36,7 +37,7 @@ from ..lanes import lanes
 from ..model import Document, Section
 from ..readability import pronunciations
 from . import FormatReport
-from .presence import Presence, words
+from .presence import Presence, in_order_ratio, judge, words
 
 FORMAT = "audio"
 ASR_RATE = 16000
@@ -94,12 +95,20 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
     loudness = _measure_all([*existing.values(), book, m4b])
     chapters = _book_chapters(book)
     for index, section in enumerate(doc.sections):
-        report.sections[section.id] = _judge(section, index, existing.get(section.id), heard, chapters, english, report)
-    _loudness_rules(report, loudness)
-    _format_rule(report, [*existing.values(), book])
-    _chapter_rules(report, doc, book, chapters, m4b, heard)
-    _timings_rule(report, doc, folder, heard)
-    _playlist_rule(report, doc, folder)
+        try:
+            report.sections[section.id] = _judge(section, index, existing.get(section.id), heard, chapters, english, report)
+        except Exception as exc:  # noqa: BLE001  (one section that cannot be judged is absent, with the reason)
+            report.sections[section.id] = Presence(False, f"could not be checked: {type(exc).__name__}: {exc}")
+    with report.guard("loudness"):
+        _loudness_rules(report, loudness)
+    with report.guard("mp3 format"):
+        _format_rule(report, [*existing.values(), book])
+    with report.guard("chapters"):
+        _chapter_rules(report, doc, book, chapters, m4b, heard)
+    with report.guard("timings"):
+        _timings_rule(report, doc, folder, heard)
+    with report.guard("playlist"):
+        _playlist_rule(report, doc, folder)
     report.figures["check_seconds"] = round(time.perf_counter() - started, 1)
     return report
 
@@ -110,6 +119,9 @@ def _judge(section: Section, index: int, path: Path | None, heard: dict[str, Hea
     if path is None:
         return Presence(False, f"{section_file(section)} missing")
     problems: list[str] = []
+    said = _transcript_words(path.with_suffix(".vtt"), section, report)
+    if said:
+        problems.append(said)
     listened = heard[section.id]
     spoken_words = len(words(section.narration_text))
     wpm = spoken_words / (listened.seconds / 60) if listened.seconds else 0.0
@@ -133,6 +145,20 @@ def _judge(section: Section, index: int, path: Path | None, heard: dict[str, Hea
         return Presence(False, "; ".join(problems))
     heard_share = report.figures.get("recall", {}).get(section.id)
     return Presence(True, f"{wpm:.0f} wpm" + (f", {heard_share:.0%} of content words heard" if heard_share is not None else ""))
+
+
+def _transcript_words(vtt: Path, section: Section, report: FormatReport) -> str:
+    """What the narration says, from its built WebVTT transcript: the heading first, then at least
+    `presence_ratio` of the section's words (table cells, notes and picture descriptions included).
+    Returns the problem, or "" when the transcript holds the section."""
+    if not vtt.is_file():
+        return f"{vtt.name} missing"
+    cues = [block.split("\n", 2)[2] for block in vtt.read_text(encoding="utf-8").split("\n\n")
+            if block.count("\n") >= 2 and " --> " in block.split("\n")[1]]
+    verdict = judge(section.title, section.full_passages,
+                    bool(cues) and in_order_ratio(section.title, cues[0]) >= 0.99, html.unescape(" ".join(cues)))
+    report.figures.setdefault("transcript", {})[section.id] = verdict.detail
+    return "" if verdict.present else f"transcript {vtt.name}: {verdict.detail}"
 
 
 def content_words(text: str) -> list[str]:
@@ -382,8 +408,12 @@ def _format_rule(report: FormatReport, mp3s: list[Path]) -> None:
             wrong.append(f"{path.name} missing")
             continue
         info = MP3(path).info
-        if info.channels != 1 or info.sample_rate != rate or info.bitrate < kbps * 1000 or info.bitrate_mode not in (BitrateMode.CBR, BitrateMode.UNKNOWN):
-            wrong.append(f"{path.name}: {info.channels} ch, {info.sample_rate} Hz, {info.bitrate // 1000} kbps {info.bitrate_mode.name}")
+        # mutagen derives the bit rate of a short file from its length, so a 64 kbps CBR file of a few
+        # seconds reads as 63 999: within 1 % is the encoder's own rate.
+        if info.channels != 1 or info.sample_rate != rate or info.bitrate < kbps * 1000 * 0.99 \
+                or info.bitrate_mode not in (BitrateMode.CBR, BitrateMode.UNKNOWN):
+            mode = getattr(info.bitrate_mode, "name", str(info.bitrate_mode))
+            wrong.append(f"{path.name}: {info.channels} ch, {info.sample_rate} Hz, {info.bitrate / 1000:.1f} kbps {mode}")
     report.rule("mp3 format", not wrong, "; ".join(wrong) or f"mono {rate} Hz CBR {kbps} kbps")
 
 

@@ -122,15 +122,20 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
         return report.missing(doc, f"{path.name} is not a readable EPUB")
     with book.archive:
         toc = nav_entries(book)
-        chapters = {section.id: chapter_of(toc, section) for section in doc.sections}
+        chapters = chapters_of(toc, doc.sections)
         for section in doc.sections:
-            report.sections[section.id] = section_presence(book, chapters[section.id], section)
+            try:
+                report.sections[section.id] = section_presence(book, chapters[section.id], section)
+            except Exception as exc:  # noqa: BLE001  (a section that cannot be judged is absent, with the reason)
+                report.sections[section.id] = Presence(False, f"could not be checked: {type(exc).__name__}: {exc}")
         report.figures["bytes"] = path.stat().st_size
         report.figures["content_documents"] = len(book.content_paths())
-        epubcheck(report, path)
-        safety(report, book)
-        accessibility(report, book)
-        overlays(report, book, chapters)
+        for name, rule in (("EPUBCheck", epubcheck), ("no scripts", safety),
+                           ("accessibility metadata", accessibility)):
+            with report.guard(name):
+                rule(report, path if rule is epubcheck else book)
+        with report.guard("overlays"):
+            overlays(report, book, chapters)
     return report
 
 
@@ -144,10 +149,18 @@ def nav_entries(book: Book) -> list[tuple[str, str]]:
     return [(" ".join("".join(a.itertext()).split()), book.resolve(navs[0]["path"], a.get("href", ""))) for a in links]
 
 
-def chapter_of(toc: list[tuple[str, str]], section: Section) -> str | None:
-    """The content document the nav's entry for this section's title leads to."""
-    targets = [target for text, target in toc if text == " ".join(section.title.split())]
-    return targets[0] if targets else None
+def chapters_of(toc: list[tuple[str, str]], sections: tuple[Section, ...]) -> dict[str, str | None]:
+    """The content document each section's entry in the nav leads to, taking entries in order, so
+    two questions with the same wording each find their own."""
+    unused = list(toc)
+    found: dict[str, str | None] = {}
+    for section in sections:
+        title = " ".join(section.title.split())
+        entry = next((e for e in unused if e[0] == title), None)
+        if entry is not None:
+            unused.remove(entry)
+        found[section.id] = entry[1] if entry else None
+    return found
 
 
 def section_presence(book: Book, chapter: str | None, section: Section) -> Presence:
@@ -163,7 +176,8 @@ def section_presence(book: Book, chapter: str | None, section: Section) -> Prese
     heading_found = any(" ".join("".join(h.itertext()).split()) == " ".join(section.title.split()) for h in headings)
     body = root.find("x:body", NS)
     found_text = " ".join(body.itertext()) if body is not None else ""
-    return judge(section.title, section.full_text, heading_found, found_text)
+    alts = " ".join(root.xpath("//x:img/@alt", namespaces=NS))
+    return judge(section.title, section.full_passages, heading_found, f"{found_text} {alts}")
 
 
 def epubcheck(report: FormatReport, path: Path) -> None:
@@ -272,7 +286,7 @@ def overlays(report: FormatReport, book: Book, chapters: dict[str, str | None]) 
                 "; ".join(problems[:5]) or f"{len(narrated)} overlays: every clip points at an existing id and MP3")
     detail = "; ".join(uncovered[:5] + [f"section '{s}' has no overlay" for s in unnarrated][:5])
     report.rule("overlays cover every sentence", not uncovered and not unnarrated,
-                detail or "every heading and sentence span has a clip")
+                detail or "every heading, sentence, table row, picture and note has a clip")
 
 
 def smil_clips(book: Book, smil_path: str, problems: list[str],
@@ -313,11 +327,14 @@ def smil_clips(book: Book, smil_path: str, problems: list[str],
 
 
 def untargeted(book: Book, doc_path: str, targeted: set[str]) -> list[str]:
-    """Heading and sentence ids of a narrated document that no clip reads."""
+    """Ids of a narrated document's headings, sentences, tables and their rows, pictures and notes
+    that no clip reads: everything a reader sees must be heard."""
     root = book.xml(doc_path)
     if root is None:
         return []
-    wanted = root.xpath("//x:h1/@id | //x:span[contains(concat(' ', @class, ' '), ' sentence ')]/@id",
+    wanted = root.xpath("//x:h1/@id | //x:span[contains(concat(' ', @class, ' '), ' sentence ')]/@id"
+                        " | //x:table/@id | //x:tbody/x:tr/@id | //x:tfoot/x:tr/@id | //x:figure/@id"
+                        " | //x:img[not(ancestor::x:figure)]/@id | //x:aside[@epub:type='footnote']/@id",
                         namespaces=NS)
     return [f"{doc_path}#{i} not narrated" for i in wanted if f"{doc_path}#{i}" not in targeted]
 

@@ -9,6 +9,7 @@ text), one paragraph or list item at a time, with `pipeline.readability`.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -48,10 +49,11 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
     regions = {section.id: answer_region(page, section) for section in doc.sections}
     for section in doc.sections:
         region = regions[section.id]
-        found = text_of(region) if region is not None else ""
-        report.sections[section.id] = presence.judge(section.title, section.plain_text, region is not None, found)
-    measured = measure_answers(hashlib.sha256(content).hexdigest(), doc, regions)
-    readability_rules(report, doc, measured)
+        found = text_of(region) + " " + " ".join(region.xpath(".//img/@alt")) if region is not None else ""
+        report.sections[section.id] = presence.judge(section.title, section.plain_passages, region is not None, found)
+    with report.guard("readability"):
+        measured = measure_answers(hashlib.sha256(content).hexdigest(), doc, regions)
+        readability_rules(report, doc, measured)
     page_rules(report, doc, page, out_dir)
     return report
 
@@ -150,10 +152,16 @@ def page_rules(report: FormatReport, doc: Document, page: lxml.html.HtmlElement,
         ("missing " + ", ".join(missing) + "; " if missing else f"{', '.join(LANDMARKS)} present; ")
         + ("first link skips to main" if skip_ok else "first link does not skip to <main id>"),
     )
-    report.rule("no scripts", *_no_active_content(page))
-    report.rule("audio players", *_players(doc, page, out_dir))
-    report.rule("links resolve", *_links(page, out_dir))
-    report.rule("glossary", *_glossary(doc, page))
+    for name, rule, arguments in (
+        ("no scripts", _no_active_content, (page,)),
+        ("audio players", _players, (doc, page, out_dir)),
+        ("links resolve", _links, (page, out_dir)),
+        ("glossary", _glossary, (doc, page)),
+        ("tables and pictures", _tables_and_pictures, (page, out_dir)),
+        ("ids unique", _ids_unique, (page,)),
+    ):
+        with report.guard(name):
+            report.rule(name, *rule(*arguments))
 
 
 def _heading_order(page: lxml.html.HtmlElement) -> tuple[bool, str]:
@@ -237,6 +245,37 @@ def _links(page: lxml.html.HtmlElement, out_dir: Path) -> tuple[bool, str]:
     if broken:
         return False, "broken: " + ", ".join(broken[:5])
     return True, f"{local} file links and every in-page link resolve ({external} external)"
+
+
+def _tables_and_pictures(page: lxml.html.HtmlElement, out_dir: Path) -> tuple[bool, str]:
+    """Every table's header cells are scoped to their column or row; every picture says what it
+    shows and is a file beside the page."""
+    problems: list[str] = []
+    unscoped = page.xpath("//th[not(@scope='col' or @scope='row')]")
+    if unscoped:
+        problems.append(f"{len(unscoped)} header cell(s) without scope")
+    tables = page.xpath("//table")
+    headless = [t for t in tables if not t.xpath(".//th")]
+    if headless:
+        problems.append(f"{len(headless)} table(s) without header cells")
+    images = page.xpath("//img")
+    for image in images:
+        src = image.get("src", "")
+        if not (image.get("alt") or "").strip():
+            problems.append(f"picture {src} has no alt text")
+        target = _local_file(out_dir, src) if src else None
+        if target is None or not target.is_file():
+            problems.append(f"picture {src or '(no src)'} not found")
+    if problems:
+        return False, "; ".join(problems[:5])
+    return True, f"{len(tables)} table(s) with scoped headers, {len(images)} picture(s) described and present"
+
+
+def _ids_unique(page: lxml.html.HtmlElement) -> tuple[bool, str]:
+    """No id is given to two elements, so every link lands where it says."""
+    ids = page.xpath("//@id")
+    twice = sorted(i for i, uses in Counter(ids).items() if uses > 1)
+    return (not twice, f"used twice: {', '.join(twice[:5])}" if twice else f"{len(ids)} ids, each used once")
 
 
 def _glossary(doc: Document, page: lxml.html.HtmlElement) -> tuple[bool, str]:

@@ -66,14 +66,23 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
         bookmarks = read_outline(reader)
     except (PyPdfError, PdfminerException, MalformedPDFException, OSError, ValueError, KeyError) as exc:
         return report.missing(doc, f"{path.name} is not a readable PDF: {exc}")
-    headings, page_bounds = judge_sections(doc, report, pages, bookmarks)
-    check_type(report, pages)
-    check_headings_kept(doc, report, headings, page_bounds)
-    check_fonts(report, reader)
-    check_outline(doc, report, bookmarks)
-    check_catalog(doc, report, reader)
-    check_running(report, pages, doc.meta.title)
-    check_reading_order(report, pages, stored)
+    tags: list[Tag] = []
+    with report.guard("structure"):
+        tags = structure(reader)
+    alts = " ".join(tag.alt for tag in tags if tag.kind == "Figure")
+    headings, page_bounds = judge_sections(doc, report, pages, bookmarks, alts)
+    for name, rule, arguments in (
+        ("body type size", check_type, (report, pages)),
+        ("headings kept with their text", check_headings_kept, (doc, report, headings, page_bounds)),
+        ("fonts embedded", check_fonts, (report, reader)),
+        ("outline", check_outline, (doc, report, bookmarks)),
+        ("catalog", check_catalog, (doc, report, reader)),
+        ("running header and footer", check_running, (report, pages, doc.meta.title)),
+        ("text in reading order", check_reading_order, (report, pages, stored)),
+        ("tables and pictures tagged", check_tags, (report, tags)),
+    ):
+        with report.guard(name):
+            rule(*arguments)
     report.figures["pages"] = len(pages)
     box = reader.pages[0].mediabox if reader.pages else None
     if box is not None:
@@ -107,13 +116,33 @@ def read_page(page: pdfplumber.page.Page) -> Page:
     height = float(page.height)
     body = page.filter(lambda obj: obj.get("object_type") != "char" or not is_running(obj, height))
     running = page.filter(lambda obj: obj.get("object_type") != "char" or is_running(obj, height))
-    result = Page(body.extract_text() or "", running.extract_text() or "")
+    result = Page(body_text(body), running.extract_text() or "")
     for char in page.chars:
         if not char["text"].strip():
             continue
         sizes = result.running_sizes if is_running(char, height) else result.body_sizes
         sizes.append(round(float(char["size"]), 2))
     return result
+
+
+def body_text(body: pdfplumber.page.Page) -> str:
+    """The page's text as a reader takes it in: line by line, but a ruled table cell by cell, row by
+    row (line by line would interleave the lines of cells that wrap side by side)."""
+    tables = sorted(body.find_tables(), key=lambda table: table.bbox[1])
+    if not tables:
+        return body.extract_text() or ""
+    parts, top = [], 0.0
+    width, height = float(body.width), float(body.height)
+    for table in tables:
+        _x0, table_top, _x1, bottom = (min(max(float(v), 0.0), height) for v in table.bbox)
+        if table_top > top:
+            parts.append(body.crop((0, top, width, table_top)).extract_text() or "")
+        rows = table.extract()
+        parts.append("\n".join(" ".join(" ".join((cell or "").split()) for cell in row) for row in rows))
+        top = max(top, bottom)
+    if top < height:
+        parts.append(body.crop((0, top, width, height)).extract_text() or "")
+    return "\n".join(part for part in parts if part.strip())
 
 
 def read_outline(reader: PdfReader) -> list[Bookmark]:
@@ -146,9 +175,10 @@ def _find(haystack: list[str], needle: list[str], start: int) -> int:
 
 
 def judge_sections(
-    doc: Document, report: FormatReport, pages: list[Page], bookmarks: list[Bookmark]
+    doc: Document, report: FormatReport, pages: list[Page], bookmarks: list[Bookmark], alts: str = ""
 ) -> tuple[dict[str, tuple[int, int]], list[int]]:
-    """Locate each section's heading via its bookmark, then judge the words up to the next heading.
+    """Locate each section's heading via its bookmark, then judge the words up to the next heading
+    (pictures' alt texts, which live in the tags and not on the page, count wherever they are).
 
     Returns where each heading sits in the body's words, and the word index where each page starts
     (plus the end), for the page-layout rules.
@@ -158,12 +188,14 @@ def judge_sections(
     for page in pages:
         page_start.append(len(body))
         body.extend(presence.words(page.body_text))
-    by_title = {tuple(presence.words(b.title)): b for b in bookmarks}
+    unused = list(bookmarks)  # taken in order, so two questions with the same wording each find their own
     starts: dict[str, tuple[int, int]] = {}  # section id -> (heading position, first word after it)
     cursor = 0
     for section in doc.sections:
         title = presence.words(section.title)
-        bookmark = by_title.get(tuple(title))
+        bookmark = next((b for b in unused if presence.words(b.title) == title), None)
+        if bookmark is not None:
+            unused.remove(bookmark)
         if bookmark is None or bookmark.page is None or bookmark.page >= len(pages):
             continue
         at = _find(body, title, max(cursor, page_start[bookmark.page]))
@@ -173,15 +205,63 @@ def judge_sections(
     found_at = sorted(position for position, _ in starts.values())
     for section in doc.sections:
         if section.id not in starts:
-            why = "no bookmark" if tuple(presence.words(section.title)) not in by_title else "heading not in the text"
+            why = ("no bookmark" if not any(presence.words(b.title) == presence.words(section.title) for b in bookmarks)
+                   else "heading not in the text")
             report.sections[section.id] = presence.Presence(False, f"heading '{section.title}' not found ({why})")
             continue
         position, text_start = starts[section.id]
         text_end = next((p for p in found_at if p > position), len(body))
         report.sections[section.id] = presence.judge(
-            section.title, section.full_text, True, " ".join(body[text_start:text_end])
+            section.title, section.full_passages, True, " ".join(body[text_start:text_end]) + " " + alts
         )
     return starts, page_start + [len(body)]
+
+
+@dataclass(frozen=True)
+class Tag:
+    """One element of the PDF's structure tree: its type, its alt text, and its children's types."""
+
+    kind: str
+    alt: str
+    children: tuple[str, ...]
+
+
+def structure(reader: PdfReader) -> list[Tag]:
+    """Every element of the tagged structure tree, read from /StructTreeRoot (empty when untagged)."""
+    root = reader.trailer["/Root"].get("/StructTreeRoot")
+    found: list[Tag] = []
+    seen: set[int] = set()
+
+    def visit(node: Any, depth: int) -> list[str]:
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if depth > 200 or id(node) in seen:
+            return []
+        seen.add(id(node))
+        if isinstance(node, list):
+            return [kind for child in node for kind in visit(child, depth + 1)]
+        if not isinstance(node, dict) or "/S" not in node:
+            return []
+        kids = node.get("/K")
+        below = visit(kids, depth + 1) if kids is not None else []
+        kind = str(node["/S"]).lstrip("/")
+        found.append(Tag(kind, str(node.get("/Alt", "")).strip(), tuple(below)))
+        return [kind, *below]
+
+    if root is not None:
+        visit(root.get_object().get("/K"), 0)
+    return found
+
+
+def check_tags(report: FormatReport, tags: list[Tag]) -> None:
+    """Every table has header cells (TH) and every picture (Figure) says what it shows (/Alt)."""
+    tables = [tag for tag in tags if tag.kind == "Table"]
+    figures = [tag for tag in tags if tag.kind == "Figure"]
+    headless = sum(1 for table in tables if "TH" not in table.children)
+    silent = sum(1 for figure in figures if not figure.alt)
+    report.figures["tables"], report.figures["pictures"] = len(tables), len(figures)
+    report.rule("tables and pictures tagged", not headless and not silent,
+                f"{len(tables)} table(s), {headless} without TH header cells; "
+                f"{len(figures)} picture(s), {silent} without /Alt text")
 
 
 def check_headings_kept(doc: Document, report: FormatReport, starts: dict[str, tuple[int, int]],
@@ -312,7 +392,7 @@ def check_running(report: FormatReport, pages: list[Page], title: str) -> None:
     bad = [
         str(number)
         for number, page in enumerate(pages, start=1)
-        if f"page {number} of {total}" not in " ".join(presence.words(page.running_text))
+        if " ".join(presence.words(f"Page {number} of {total}")) not in " ".join(presence.words(page.running_text))
         or " ".join(want_title) not in " ".join(presence.words(page.running_text))
     ]
     report.rule("running header and footer", total > 0 and not bad,
@@ -320,9 +400,13 @@ def check_running(report: FormatReport, pages: list[Page], title: str) -> None:
 
 
 def check_reading_order(report: FormatReport, pages: list[Page], stored: list[str]) -> None:
-    """Text extracts, and the order it is stored in (what assistive tech reads) matches the layout."""
+    """Text extracts, and the order it is stored in (what assistive tech reads) matches the layout,
+    page by page (a handout that repeats itself could otherwise be matched a page out of step)."""
     laid_out = " ".join(p.body_text for p in pages)
-    ratio = presence.in_order_ratio(laid_out, " ".join(stored))
+    counts = [len(presence.words(page.body_text)) for page in pages]
+    matched = sum(presence.in_order_ratio(page.body_text, text) * count
+                  for page, text, count in zip(pages, stored, counts))
+    ratio = matched / sum(counts) if sum(counts) else 0.0
     threshold = float(setting("presence_ratio"))
     report.figures["reading_order_ratio"] = round(ratio, 3)
     report.rule("text in reading order", bool(presence.words(laid_out)) and ratio >= threshold,

@@ -13,20 +13,31 @@ WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
 def words(text: str) -> list[str]:
-    """Lower-case words of a text, with typographic quotes, dashes and ligatures made plain."""
+    """Lower-case words of a text, with typographic quotes, dashes and ligatures made plain, and
+    numbers as their digits (a narration says a phone number digit by digit: "5 5 5, 0 1 0 0")."""
     text = unicodedata.normalize("NFKC", text).lower()
     text = text.replace("’", "'").replace("‘", "'").replace("—", " ").replace("–", " ")
-    return WORD.findall(text)
+    return [part for word in WORD.findall(text) for part in (list(word) if word.isdigit() else [word])]
 
 
-def in_order_ratio(expected: str, found: str) -> float:
-    """Share of the expected words that appear in the found text in the same order."""
-    want = words(expected)
-    if not want:
+def in_order_ratio(expected: str | tuple[str, ...] | list[str], found: str) -> float:
+    """Share of the expected words that appear in the found text in the same order.
+
+    `expected` may be several passages (a section's running text, then each note and picture
+    description): each is matched in order on its own, wherever in the found text it stands.
+    """
+    passages = [expected] if isinstance(expected, str) else list(expected)
+    wanted = [words(passage) for passage in passages]
+    total = sum(len(w) for w in wanted)
+    if not total:
         return 1.0
-    matcher = SequenceMatcher(None, want, words(found), autojunk=False)
-    matched = sum(block.size for block in matcher.get_matching_blocks())
-    return matched / len(want)
+    have = words(found)
+    matched = 0
+    for want in wanted:
+        if want:
+            matcher = SequenceMatcher(None, want, have, autojunk=False)
+            matched += sum(block.size for block in matcher.get_matching_blocks())
+    return matched / total
 
 
 @dataclass(frozen=True)
@@ -37,7 +48,7 @@ class Presence:
     detail: str
 
 
-def judge(title: str, expected: str, heading_found: bool, found_text: str) -> Presence:
+def judge(title: str, expected: str | tuple[str, ...], heading_found: bool, found_text: str) -> Presence:
     """Present when the heading was found and at least `presence_ratio` of the words are in order."""
     ratio = in_order_ratio(expected, found_text)
     threshold = float(setting("presence_ratio"))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import io
 import json
 import shutil
 import tempfile
@@ -25,11 +24,11 @@ import wave
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 import numpy as np
 
-from .. import __version__, audio_ffmpeg, audio_tags, speech
+from .. import __version__, audio_ffmpeg, audio_tags, narration, speech
 from ..cache import Cache, fingerprint, write_atomic
 from ..config import setting
 from ..errors import PipelineError
@@ -151,7 +150,8 @@ def _track(narration: Callable[[], Narration], cache: Cache, scratch: Path) -> T
 def narration_key(section: Section, engine: Engine, rate_wpm: int) -> str:
     """What decides a section's raw speech: its script, the engine, voice, rate and pipeline version."""
     script = [[u.target, u.text, u.pause_ms] for u in section.narration]
-    return fingerprint(KIND, script, engine.name, engine.voice, engine.settings, rate_wpm, __version__)
+    return fingerprint(KIND, script, engine.name, engine.voice, engine.settings, rate_wpm,
+                       setting("voice_words_max"), narration.BREATH_PAUSE_MS, __version__)
 
 
 def _narration(doc: Document, section: Section, engine: Engine, options, voices: ThreadPoolExecutor) -> Callable[[], Narration]:
@@ -164,7 +164,7 @@ def _narration(doc: Document, section: Section, engine: Engine, options, voices:
         found = _from_cache(section, key, wav, json.loads(meta.read_text(encoding="utf-8")), synthesised=False)
         return lambda: found
     utterances = [_utterance(u.text, engine, options.rate_wpm, cache, voices, options.lanes) for u in section.narration]
-    return lambda: _store(doc, section, key, engine, [u.result() for u in utterances], cache)
+    return lambda: _store(doc, section, key, engine, [said() for said in utterances], cache)
 
 
 @dataclass(frozen=True)
@@ -182,8 +182,20 @@ def utterance_key(text: str, engine: Engine, rate_wpm: int) -> str:
 
 
 def _utterance(text: str, engine: Engine, rate_wpm: int, cache: Cache, voices: ThreadPoolExecutor,
-               lanes: Lanes) -> Future[Spoken]:
-    """One utterance's speech: from the cache (so a fixed typo re-speaks only its sentence) or queued on the voices, spoken in a lane."""
+               lanes: Lanes) -> Callable[[], Spoken]:
+    """One utterance's speech, to be waited for: a long sentence is voiced in breath groups (each
+    cached and spoken in a lane of its own) joined by short pauses, so no voice is ever handed more
+    than `voice_words_max` words and memory stays flat whatever the source's sentences."""
+    groups = narration.breath_groups(text, int(setting("voice_words_max")))
+    parts = [_breath_group(group, engine, rate_wpm, cache, voices, lanes) for group in groups]
+    if len(parts) == 1:
+        return parts[0].result
+    return lambda: _with_breaths([part.result() for part in parts])
+
+
+def _breath_group(text: str, engine: Engine, rate_wpm: int, cache: Cache, voices: ThreadPoolExecutor,
+                  lanes: Lanes) -> Future[Spoken]:
+    """Speech of one breath group: from the cache (so a fixed typo re-speaks only its words) or queued on the voices, spoken in a lane."""
     key = utterance_key(text, engine, rate_wpm)
     found = cache.get(UTTERANCE, key, ".wav")
     if found is None:
@@ -195,20 +207,28 @@ def _utterance(text: str, engine: Engine, rate_wpm: int, cache: Cache, voices: T
     return ready
 
 
+def _with_breaths(parts: list[Spoken]) -> Spoken:
+    """Breath groups end to end with a breath's pause between them: one utterance again."""
+    rate = parts[0].rate
+    pause = np.zeros(int(round(rate * narration.BREATH_PAUSE_MS / 1000)), dtype="<i2")
+    pcm = np.concatenate([piece for part in parts for piece in (pause, part.pcm)][1:])
+    return Spoken(pcm, rate, sum(part.seconds for part in parts))
+
+
 def _speak(engine: Engine, text: str, key: str, cache: Cache) -> Spoken:
     """Synthesise one utterance, keep it in the cache, and note the engine time it took."""
     started = time.perf_counter()
     speech_ = engine.synthesize(text)
     pcm = (np.clip(speech_.samples, -1.0, 1.0) * 32767.0).round().astype("<i2")
     spoken = Spoken(pcm, speech_.sample_rate, time.perf_counter() - started)
-    cache.put(UTTERANCE, key, ".wav", _wav_bytes(pcm, spoken.rate))
+    cache.put(UTTERANCE, key, ".wav", _wav(pcm, spoken.rate))
     return spoken
 
 
 def _store(doc: Document, section: Section, key: str, engine: Engine, spoken: list[Spoken], cache: Cache) -> Narration:
     """Join a section's utterances with the script's pauses, store them in the cache and log it."""
     pcm, rate, clips = _joined(section, spoken)
-    wav = cache.put(KIND, key, ".wav", _wav_bytes(pcm, rate))
+    wav = cache.put(KIND, key, ".wav", _wav(pcm, rate))
     record = {"sample_rate": rate, "samples": len(pcm), "clips": [c.__dict__ for c in clips]}
     cache.put(KIND, key, ".json", json.dumps(record, indent=1).encode("utf-8"))
     new = [s for s in spoken if s.seconds]
@@ -238,15 +258,19 @@ def _joined(section: Section, spoken: list[Spoken]) -> tuple[np.ndarray, int, li
     return np.concatenate(pieces), rate, clips
 
 
-def _wav_bytes(pcm: np.ndarray, rate: int) -> bytes:
-    """16-bit mono WAV of 16-bit samples."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as sound:
-        sound.setnchannels(1)
-        sound.setsampwidth(2)
-        sound.setframerate(rate)
-        sound.writeframes(pcm.astype("<i2").tobytes())
-    return buffer.getvalue()
+def _wav(pcm: np.ndarray, rate: int) -> Callable[[BinaryIO], None]:
+    """A writer of 16-bit mono WAV for `write_atomic`: the samples go straight to the file, uncopied
+    (a 2,000-word sentence is 40 MB of them; copying it four times was most of a build's memory)."""
+    samples = np.ascontiguousarray(pcm, dtype="<i2")
+
+    def write(handle: BinaryIO) -> None:
+        with wave.open(handle, "wb") as sound:
+            sound.setnchannels(1)
+            sound.setsampwidth(2)
+            sound.setframerate(rate)
+            sound.writeframes(memoryview(samples).cast("B"))
+
+    return write
 
 
 def encoding_key(narration: Narration) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import posixpath
 import textwrap
 import uuid
 import zipfile
@@ -46,7 +47,7 @@ OPTIONS: tuple[str, ...] = ()
 STYLESHEET = STYLES_DIR / "epub.css"
 ACTIVE_CLASS = "-epub-media-overlay-active"
 CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
-STORED_SUFFIXES = (".mp3",)  # already compressed: deflating them only costs time
+STORED_SUFFIXES = (".mp3", ".png", ".jpg")  # already compressed: deflating them only costs time
 ZIP_EPOCH = dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)  # the earliest time a zip entry can hold
 
 CSS_PATH = "styles/epub.css"
@@ -178,6 +179,9 @@ def assemble(doc: Document, narrations: dict[str, Narration]) -> epub.EpubBook:
     nav.add_item(style)
     book.add_item(epub.EpubNcx())
     owners = id_owners(doc)
+    for number, picture in enumerate(doc.pictures, start=1):
+        book.add_item(epub.EpubImage(uid=f"picture-{number}", file_name=picture.href,
+                                     media_type=picture.media_type, content=picture.path.read_bytes()))
     chapters = [book.add_item(chapter(doc, section, owners)) for section in doc.sections]
     for section, item in zip(doc.sections, chapters):
         if section.id in narrations:
@@ -283,6 +287,13 @@ def xhtml_fragment(html: str, own_path: str, owners: dict[str, str]) -> str:
         target = anchor.get("href", "")
         if target.startswith("#") and owners.get(target[1:], own_path) != own_path:
             anchor.set("href", "../" + owners[target[1:]] + target)
+        if "noteref" in anchor.get("class", "").split():
+            anchor.set("epub:type", "noteref")
+    for note in wrapper.iter("aside"):
+        if "note" in note.get("class", "").split():
+            note.set("epub:type", "footnote")  # reading apps show it as a pop-up and skip it in the flow
+    for image in wrapper.iter("img"):
+        image.set("src", posixpath.relpath(image.get("src", ""), posixpath.dirname(own_path)))
     inner = escape(wrapper.text or "", quote=False)
     return inner + "".join(etree.tostring(child, encoding="unicode", method="xml") for child in wrapper)
 

@@ -24,7 +24,7 @@ import lxml.html
 from fontTools.ttLib import woff2
 from lxml import etree
 
-from .. import fonts
+from .. import fonts, pictures
 from ..cache import fingerprint, write_atomic
 from ..config import STYLES_DIR
 from ..model import Document, Section
@@ -64,7 +64,8 @@ class Recording:
 
 
 def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
-    """Write index.html and its fonts into out_dir; returns the page."""
+    """Write index.html, its fonts and its pictures into out_dir; returns the page."""
+    pictures.publish(doc.pictures, out_dir)
     css = font_faces(write_fonts(out_dir, options)) + STYLESHEET.read_text(encoding="utf-8")
     html = page_html(doc, css, recordings(doc, out_dir), offers(doc, out_dir, options))
     return write_atomic(out_dir / PAGE, html.encode("utf-8"))
@@ -243,11 +244,12 @@ def answer(doc: Document, section: Section, recording: Recording | None, ids: Pa
             f'<audio controls preload="none" src="{escape(recording.href, quote=True)}" '
             f'aria-label="{escape(f"Listen to the answer: {section.title}", quote=True)}"></audio>\n</div>'
         )
-    parts.append(f'<div class="plain">\n{mark_glossary(safe_fragment(section.plain_html), doc, ids)}\n</div>')
+    shown = {picture.href for picture in doc.pictures}
+    parts.append(f'<div class="plain">\n{mark_glossary(safe_fragment(section.plain_html, shown), doc, ids)}\n</div>')
     parts.append(
         '<details class="original">\n<summary>Read the full, detailed answer</summary>\n'
         f'<div class="full">\n<p class="full-note">{FULL_NOTE if recording is None else FULL_NOTE_HEARD}</p>\n'
-        f"{safe_fragment(section.full_html)}\n</div>\n</details>"
+        f"{safe_fragment(section.full_html, shown)}\n</div>\n</details>"
     )
     parts.append("</section>")
     return "\n".join(parts)
@@ -309,16 +311,17 @@ def _serialize(root: lxml.html.HtmlElement) -> str:
     return inner + "".join(lxml.html.tostring(child, encoding="unicode", method="html") for child in root)
 
 
-def safe_fragment(html: str) -> str:
-    """A fragment with no active content: no scripts, frames, handlers, styles or script URLs;
-    headings inside it demoted below the section's h2 so the outline stays in order."""
+def safe_fragment(html: str, pictures: set[str] | frozenset[str] = frozenset()) -> str:
+    """A fragment with no active content: no scripts, frames, handlers, styles or script URLs, and
+    no picture but the vetted ones published beside the page (`pictures`, their hrefs); headings
+    inside it demoted below the section's h2 so the outline stays in order."""
     root = _fragment(html)
     for element in list(root.iter()):
         if element is root or not isinstance(element.tag, str):
             if element is not root and element.getparent() is not None:
                 element.drop_tree()  # comments and processing instructions
             continue
-        if element.tag in DROPPED_ELEMENTS:
+        if element.tag in DROPPED_ELEMENTS and not (element.tag == "img" and element.get("src") in pictures):
             element.drop_tree()
             continue
         for name in list(element.attrib):
@@ -329,7 +332,20 @@ def safe_fragment(html: str) -> str:
                 del element.attrib[name]
         if element.tag in ("h1", "h2"):
             element.tag = "h3"
+    for table in list(root.iter("table")):
+        scroll_box(table)
     return _serialize(root)
+
+
+def scroll_box(table: lxml.html.HtmlElement) -> None:
+    """Put a table in a box that scrolls sideways on its own (and can be focused to scroll by
+    keyboard), so a wide table never makes the whole page scroll on a phone."""
+    caption = " ".join(table.findtext("caption", "").split())
+    box = lxml.html.Element("div", {"class": "table-wrap", "role": "region", "tabindex": "0",
+                                    "aria-label": f"Table: {caption}" if caption else "Table"})
+    table.addprevious(box)
+    box.tail, table.tail = table.tail, None
+    box.append(table)
 
 
 def term_pattern(terms: list[str]) -> re.Pattern[str] | None:

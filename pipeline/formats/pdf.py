@@ -13,7 +13,7 @@ import datetime as dt
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 
 import pydyf
@@ -45,15 +45,19 @@ class RefusedResource(ValueError):
 class HandoutFetcher(URLFetcher):
     """Lets WeasyPrint read files under the allowed folders only: a pasted source cannot reach out."""
 
-    def __init__(self, roots: tuple[Path, ...]) -> None:
+    def __init__(self, roots: tuple[Path, ...], pictures: dict[str, Path] | None = None) -> None:
         super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
         self.roots = tuple(root.resolve() for root in roots)
+        self.pictures = pictures or {}
 
     def fetch(self, url: str, headers: dict[str, str] | None = None):  # noqa: ANN201 (WeasyPrint's response)
-        """The resource, if it is inline data or a local file inside an allowed folder."""
+        """The resource, if it is inline data, one of the handout's vetted pictures, or a local file
+        inside an allowed folder."""
         scheme = url.split(":", 1)[0].lower()
         if scheme == "data":
             return super().fetch(url, headers)
+        if url in self.pictures:
+            return super().fetch(self.pictures[url].as_uri(), headers)
         if scheme != "file":
             raise RefusedResource(f"refused {url}: the handout never fetches from the network")
         parts = urlsplit(url)
@@ -174,8 +178,9 @@ def handout_pdf(doc: Document, paper: str, source_date_epoch: int | None, css: s
     created = creation_date(doc.meta, source_date_epoch)
     html = handout_html(doc, stylesheet(paper, css), created)
     base_url = doc.source.resolve().parent.as_uri() + "/"
-    identifier = fingerprint(doc.source_sha256, paper, source_date_epoch)[:32].encode("ascii")
-    page = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=HandoutFetcher(allowed_roots()))
+    identifier = fingerprint(doc.content_sha256, paper, source_date_epoch)[:32].encode("ascii")
+    pictures = {urljoin(base_url, picture.href): picture.path for picture in doc.pictures}
+    page = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=HandoutFetcher(allowed_roots(), pictures))
     return page.write_pdf(
         pdf_variant="pdf/ua-1", pdf_identifier=identifier, finisher=add_page_labels,
     )
