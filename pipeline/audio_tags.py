@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import mutagen
 from mutagen.id3 import COMM, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TRCK, USLT
 
 from .model import Document, Section
@@ -88,3 +89,13 @@ def ffmetadata(doc: Document, chapters: list[Chapter], voice: str) -> str:
         lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={chapter.start_ms}", f"END={chapter.end_ms}",
                   f"title={_escape(chapter.section.title)}"]
     return "\n".join(lines) + "\n"
+
+
+def audio_seconds(path: Path) -> float | None:
+    """A recording's length read from the file itself (None when mutagen cannot read it)."""
+    try:
+        audio = mutagen.File(path)
+    except (mutagen.MutagenError, OSError):
+        return None
+    length = getattr(getattr(audio, "info", None), "length", None)
+    return float(length) if length else None

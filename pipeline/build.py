@@ -44,7 +44,7 @@ class BuildOptions:
     """Everything a build may be asked for; defaults come from `[tool.pipeline]`."""
 
     out_root: Path = field(default_factory=lambda: Path(setting("output")))
-    formats: tuple[str, ...] = field(default_factory=lambda: tuple(setting("formats")))
+    formats: tuple[str, ...] = field(default_factory=lambda: formats.names())
     paper: str = field(default_factory=lambda: setting("paper"))
     engine: str = field(default_factory=lambda: setting("engine"))
     rate_wpm: int = field(default_factory=lambda: int(setting("rate_wpm")))
@@ -54,6 +54,16 @@ class BuildOptions:
         default_factory=lambda: int(os.environ["SOURCE_DATE_EPOCH"]) if os.environ.get("SOURCE_DATE_EPOCH") else None
     )
     quiet: bool = False
+    chosen: tuple[tuple[str, object], ...] = ()  # values of the formats' own options (`--braille-grade 1`)
+
+    def __getattr__(self, name: str) -> object:
+        """A format's own option (`options.braille_grade`): as chosen, else its `[tool.pipeline]` default."""
+        for key, value in self.__dict__.get("chosen", ()):
+            if key == name:
+                return value
+        if name.startswith("_") or not any(option.name == name for option in formats.arguments()):
+            raise AttributeError(name)
+        return setting(name)
 
     @property
     def lanes(self) -> Lanes:
@@ -213,7 +223,7 @@ def _run_formats(doc: Document, staging: Path, options: BuildOptions, state: dic
     format, and the narration starts speaking at once. A format whose input failed is not built;
     the first error is raised once every thread has ended.
     """
-    names = [name for name in formats.ORDER if name in options.formats]
+    names = [name for name in formats.names() if name in options.formats]
     built = {name: threading.Event() for name in names}
     errors: list[BaseException] = []
 

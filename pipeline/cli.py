@@ -10,7 +10,7 @@ from pathlib import Path
 from . import __version__
 from .config import setting
 from .errors import InternalError, OutputError, PipelineError
-from .formats import ORDER
+from . import formats
 
 DESCRIPTION = """\
 Build a patient FAQ written in the pipeline's source format (Pandoc Markdown with YAML metadata,
@@ -34,10 +34,10 @@ exit codes: 0 ok, 1 check failed, 2 bad source or usage, 3 speech engine failed,
 def _formats(value: str) -> tuple[str, ...]:
     """Parse --formats, keeping the pipeline's order."""
     chosen = {name.strip() for name in value.split(",") if name.strip()}
-    unknown = chosen - set(ORDER)
+    unknown = chosen - set(formats.names())
     if unknown or not chosen:
-        raise argparse.ArgumentTypeError(f"choose from {','.join(ORDER)} (got {value!r})")
-    return tuple(name for name in ORDER if name in chosen)
+        raise argparse.ArgumentTypeError(f"choose from {','.join(formats.names())} (got {value!r})")
+    return tuple(name for name in formats.names() if name in chosen)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -55,18 +55,21 @@ def parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="build sources into output/NAME/", description="Build each SOURCE into OUT/NAME/ (NAME is the file name without .md).")
     build.add_argument("sources", nargs="+", type=Path, metavar="SOURCE", help="FAQ source file(s), e.g. source/*.md")
     build.add_argument("--out", type=Path, default=Path(setting("output")), help="output folder (default: %(default)s)")
-    build.add_argument("--formats", type=_formats, default=tuple(setting("formats")), help=f"comma-separated subset of {','.join(ORDER)} (default: all)")
+    build.add_argument("--formats", type=_formats, default=formats.names(), help=f"comma-separated subset of {','.join(formats.names())} (default: all)")
     build.add_argument("--paper", choices=("letter", "a4"), default=setting("paper"), help="PDF paper size (default: %(default)s)")
     build.add_argument("--engine", choices=("piper", "gtts", "espeak"), default=setting("engine"), help="speech engine: piper (offline neural voice, default), gtts (Google, needs internet), espeak (espeak-ng)")
     build.add_argument("--rate", type=int, default=int(setting("rate_wpm")), metavar="WPM", help="speaking rate in words per minute (default: %(default)s)")
     build.add_argument("--jobs", type=int, default=None, metavar="N", help="utterances synthesised at once (default: every core; under `make -jN`, one plus the job slots make has free)")
     build.add_argument("--cache", type=Path, default=Path(setting("cache")), help="cache folder (default: %(default)s)")
     build.add_argument("--quiet", action="store_true", help="no progress lines")
+    for option in formats.arguments():
+        build.add_argument(option.flag, dest=option.name, type=option.type, choices=option.choices or None,
+                           default=setting(option.name), help=f"{option.help} (default: %(default)s)")
 
     check = commands.add_parser("check", help="check a built folder against its source", description="Check that every format in OUTPUT_DIR (a built OUT/NAME/) holds every section of SOURCE; writes OUTPUT_DIR/report.json.")
     check.add_argument("output_dir", type=Path, metavar="OUTPUT_DIR")
     check.add_argument("source", type=Path, metavar="SOURCE")
-    check.add_argument("--formats", type=_formats, default=ORDER, help="formats to check (default: all)")
+    check.add_argument("--formats", type=_formats, default=formats.names(), help="formats to check (default: all)")
 
     index = commands.add_parser("index", help="write the library page OUT/index.html", description="Write OUT_DIR/index.html: every built handout in OUT_DIR with links to its files, their sizes, audio lengths and last check result.")
     index.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="the output folder holding built NAME/ folders")
@@ -123,6 +126,7 @@ def _build(args: argparse.Namespace) -> int:
     options = BuildOptions(
         out_root=args.out, formats=args.formats, paper=args.paper, engine=args.engine,
         rate_wpm=args.rate, jobs=args.jobs, cache_dir=args.cache, quiet=args.quiet,
+        chosen=tuple((option.name, getattr(args, option.name)) for option in formats.arguments()),
     )
     for source in args.sources:
         build(source, options)

@@ -17,27 +17,28 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
 
-import mutagen
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
+from . import formats
 from .cache import write_atomic
 from .config import STYLES_DIR
 
 PAGE_TITLE = "Patient information library"
 STYLESHEET = STYLES_DIR / "library.css"
-FORMAT_NAMES = {"html": "web page", "pdf": "PDF", "epub": "e-book", "audio": "audio"}
 
 
 @dataclass(frozen=True)
 class Download:
-    """One file a patient can open: what it is, where it is, how big and (for audio) how long."""
+    """One file a patient can open: what it is, where it is, how big, how long it plays (a recording)
+    and how big in its own terms ("24 braille pages")."""
 
     label: str
     kind: str
     href: str
     size: int
     seconds: float | None = None
+    extent: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,16 +108,6 @@ def iso_length(seconds: float) -> str:
     return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + f"{secs}S"
 
 
-def audio_seconds(path: Path) -> float | None:
-    """The recording's length read from the file itself (None when mutagen cannot read it)."""
-    try:
-        audio = mutagen.File(path)
-    except (mutagen.MutagenError, OSError):
-        return None
-    length = getattr(getattr(audio, "info", None), "length", None)
-    return float(length) if length else None
-
-
 def _page_head(page: Path) -> _PageHead:
     """Title and language of a built web page (empty when there is none)."""
     head = _PageHead()
@@ -160,7 +151,7 @@ def _problems(report: dict) -> tuple[str, ...]:
     """One line per missing section or broken rule in a report, in the format's words."""
     found: list[str] = []
     for name, result in sorted((report.get("formats") or {}).items()):
-        label = FORMAT_NAMES.get(name, name)
+        label = formats.label(name) if name in formats.names() else name
         for section_id, presence in sorted((result.get("sections") or {}).items()):
             if not presence.get("present", False):
                 found.append(f"section {section_id} is missing from the {label}")
@@ -176,21 +167,17 @@ def _broken_rule(label: str, rule: dict) -> str:
 
 
 def _downloads(folder: Path) -> tuple[Download, ...]:
-    """The handout's files that exist, in the order a patient is most likely to want them."""
-    name = folder.name
-    candidates = (
-        ("Web page", "web page", "index.html"),
-        ("Large-print PDF", "PDF", f"{name}.pdf"),
-        ("E-book", "EPUB", f"{name}.epub"),
-        ("Audio, whole recording", "MP3", f"audio/{name}.mp3"),
-        ("Audiobook with chapters", "M4B", f"audio/{name}.m4b"),
-    )
+    """The handout's files that exist, as every format publishes them, the web page first."""
     found = []
-    for label, kind, relative in candidates:
-        path = folder / relative
-        if path.is_file():
-            seconds = audio_seconds(path) if kind in ("MP3", "M4B") else None
-            found.append(Download(label, kind, quote(f"{name}/{relative}"), os.path.getsize(path), seconds))
+    for name in formats.names():
+        for publication in formats.published(name, folder.name):
+            path = folder / publication.path
+            if path.is_file():
+                found.append(Download(
+                    publication.label, publication.kind, quote(f"{folder.name}/{publication.path}"),
+                    os.path.getsize(path), publication.seconds(path) if publication.seconds else None,
+                    publication.extent(path) if publication.extent else "",
+                ))
     return tuple(found)
 
 
@@ -201,8 +188,9 @@ def read_handout(folder: Path) -> Handout | None:
     if not downloads and not report:
         return None
     head = _page_head(folder / "index.html")
-    title = " ".join(head.title.split()) or _epub_title(folder / f"{folder.name}.epub")
-    title = title or str(report.get("title") or "") or _pdf_title(folder / f"{folder.name}.pdf") or folder.name
+    title = " ".join(head.title.split()) or _epub_title(folder / formats.main_file("epub", folder.name))
+    title = title or str(report.get("title") or "") or _pdf_title(folder / formats.main_file("pdf", folder.name))
+    title = title or folder.name
     checked = report.get("ok") if isinstance(report.get("ok"), bool) else None
     return Handout(
         name=folder.name,
@@ -231,6 +219,8 @@ def _download_item(handout: Handout, download: Download) -> str:
     facts = [escape(download.kind)] if download.kind.lower() not in download.label.lower() else []
     if download.seconds:
         facts.append(f'<time datetime="{iso_length(download.seconds)}">{human_length(download.seconds)}</time>')
+    if download.extent:
+        facts.append(escape(download.extent))
     facts.append(f'<data value="{download.size}">{human_size(download.size)}</data>')
     return (
         f'<li><a href="{escape(download.href, quote=True)}">{escape(download.label)}'
@@ -289,8 +279,7 @@ def render(found: list[Handout]) -> str:
         '<a class="skip-link" href="#main">Skip to the handouts</a>\n'
         f'<header><p class="site-name">{PAGE_TITLE}</p></header>\n'
         f'<main id="main" tabindex="-1">\n<h1>Handouts for patients</h1>\n'
-        f"<p>{count}. Each one can be read as a web page, printed in large print, "
-        "opened as an e-book, or listened to.</p>\n"
+        f"<p>{count}. Each one comes as {formats.in_words(formats.names())}.</p>\n"
         f"{listing}\n</main>\n"
         "<footer>\n<p>Every file is checked to hold every section before it is listed as passed.</p>\n"
         f"{_updated()}</footer>\n</body>\n</html>\n"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .pictures import Picture
+from .reading import Piece
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Section:
     narration: tuple[Utterance, ...]
     full_asides: tuple[str, ...] = ()  # the full text's notes and picture descriptions, each on its own
     plain_asides: tuple[str, ...] = ()
+    pieces: tuple[Piece, ...] = ()  # the full text in reading order as written (a linear format lays it out)
 
     @property
     def narration_text(self) -> str:

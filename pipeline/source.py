@@ -332,6 +332,7 @@ def _render(parts: list[_Part]) -> tuple[Section, ...]:
             narration=narration.script(part.id, part.title, number, len(parts), full.pieces),
             full_asides=full.asides,
             plain_asides=plain.asides,
+            pieces=full.pieces,
         )
         for number, (part, (full, plain)) in enumerate(zip(parts, marked), start=1)
     )

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import formats
+
 ROOT = Path(__file__).resolve().parent.parent
 FAQ = ROOT / "source" / "breast-cancer-recurrence.md"
 SAMPLE = ROOT / "tests" / "fixtures" / "sample-faq.md"
@@ -30,14 +32,15 @@ def test_every_section_is_in_every_format(request, which):
     folder = request.getfixturevalue(f"{which}_built")
     doc = request.getfixturevalue(f"{which}_doc")
     source = FAQ if which == "faq" else SAMPLE
-    for name in (f"{doc.name}.pdf", f"{doc.name}.epub", "index.html", f"audio/{doc.name}.mp3"):
-        assert (folder / name).is_file(), name
+    for name in formats.names():
+        for publication in formats.published(name, doc.name):
+            assert (folder / publication.path).is_file(), publication.path
     assert len(list((folder / "audio").glob("[0-9][0-9]-*.mp3"))) == len(doc.sections)
     result = run_check(folder, source)
     assert result.returncode == 0, result.stdout + result.stderr
     header, *rows = result.stdout.splitlines()[: len(doc.sections) + 1]
-    assert header.split() == ["section", "audio", "html", "pdf", "epub"]
-    assert [row.split() for row in rows] == [[s.id, "yes", "yes", "yes", "yes"] for s in doc.sections]
+    assert header.split() == ["section", *formats.names()]
+    assert [row.split() for row in rows] == [[s.id, *["yes"] * len(formats.names())] for s in doc.sections]
     report = json.loads((folder / "report.json").read_text())
     assert report["ok"] is True and report["sections"] == [s.id for s in doc.sections]
     assert all(isinstance(f["figures"]["check_seconds"], float) for f in report["formats"].values())

@@ -152,7 +152,7 @@ def test_an_invalid_source_after_a_good_build_keeps_the_previous_output(workspac
     assert leftovers(workspace / "out") == []
 
 
-@pytest.mark.parametrize("failing", formats.ORDER)
+@pytest.mark.parametrize("failing", formats.names())
 def test_a_format_failing_midway_keeps_the_previous_output(workspace: Path, failing: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A format that has already written a broken file and then fails leaves the published folder byte-identical."""
     source = workspace / "sample-faq.md"

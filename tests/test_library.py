@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import checks
+from pipeline import checks, formats
 from pipeline.build import BuildOptions, build
-from pipeline.library import audio_seconds, build_index, human_length, human_size
+from pipeline.audio_tags import audio_seconds
+from pipeline.library import build_index, human_length, human_size
 from pipeline.source import parse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,12 +125,12 @@ def test_every_handout_is_listed_with_its_title_from_the_built_page(library: Pat
 
 
 def test_every_link_opens_a_built_file_and_states_its_true_size(library: Path) -> None:
-    """Each handout links its page, PDF, EPUB and whole narration; sizes match the files on disk."""
+    """Each handout links every file its formats publish; sizes match the files on disk."""
     page = read_page(library / "index.html")
     for handout in page.handouts:
         hrefs = [link["href"] for link in handout["links"]]
         name = hrefs[0].split("/")[0]
-        for wanted in ("index.html", f"{name}.pdf", f"{name}.epub", f"audio/{name}.mp3"):
+        for wanted in (p.path for fmt in formats.names() for p in formats.published(fmt, name)):
             assert f"{name}/{wanted}" in hrefs, f"{handout['title']}: no link to {wanted}"
         for link in handout["links"]:
             target = library / link["href"]
@@ -148,7 +149,7 @@ def test_the_last_check_result_is_shown_in_words(library: Path) -> None:
     assert by_title[page_title(library / SAMPLE.stem / "index.html")]["status"] == "Check passed:"
     assert by_title[page_title(library / "screening-visit" / "index.html")]["status"] == "Check failed:"
     html = (library / "index.html").read_text(encoding="utf-8")
-    assert "section getting-ready is missing from the audio" in html
+    assert f"section getting-ready is missing from the {formats.label('audio')}" in html
 
 
 def test_the_page_is_a_calm_accessible_frame(library: Path) -> None:

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 from ..cache import write_atomic
 from ..errors import CheckFailed
-from ..formats import ORDER
+from .. import formats as registry
 from ..model import Document
 from .presence import Presence
 
@@ -84,13 +84,13 @@ def check_format(name: str, doc: Document, out_dir: Path) -> FormatReport:
     return report
 
 
-def run(doc: Document, out_dir: Path, formats: tuple[str, ...] = ORDER) -> list[FormatReport]:
+def run(doc: Document, out_dir: Path, formats: tuple[str, ...] | None = None) -> list[FormatReport]:
     """Check every requested format and write `report.json` into the built folder.
 
     The formats are checked side by side: most of the time is spent waiting on other programs
     (EPUBCheck's JVM, the speech recogniser's processes, ffmpeg), whose waits overlap.
     """
-    names = [name for name in ORDER if name in formats]
+    names = [name for name in registry.names() if formats is None or name in formats]
     for name in names:  # imported here, once, not by several threads at a time
         importlib.import_module(f"{__name__}.{name}")
     with ThreadPoolExecutor(max_workers=max(len(names), 1)) as pool:

@@ -29,7 +29,7 @@ from mutagen.mp3 import MP3, BitrateMode
 
 from importlib.metadata import version
 
-from .. import audio_ffmpeg
+from .. import audio_ffmpeg, formats
 from ..cache import check_memo, file_digest, fingerprint
 from ..config import setting
 from ..formats.audio import read_timings, section_file
@@ -88,7 +88,7 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
     if not folder.is_dir():
         return report.missing(doc, "no audio/ folder")
     files = {s.id: folder / section_file(s) for s in doc.sections}
-    book, m4b = folder / f"{doc.name}.mp3", folder / f"{doc.name}.m4b"
+    book, m4b = (out_dir / publication.path for publication in formats.published(FORMAT, doc.name))
     existing = {sid: path for sid, path in files.items() if path.is_file()}
     english = doc.meta.lang.lower().startswith("en")
     heard = _listen_all(existing, recognise=english)

@@ -23,6 +23,7 @@ from lxml import etree
 from mutagen import MutagenError
 from mutagen.mp3 import MP3
 
+from .. import formats
 from ..cache import check_memo, file_digest, fingerprint
 from ..model import Document, Section
 from . import FormatReport
@@ -112,7 +113,7 @@ class Book:
 def check(doc: Document, out_dir: Path) -> FormatReport:
     """Sections present (nav entry, heading, words in order), EPUBCheck clean, safe, overlays right."""
     report = FormatReport(FORMAT)
-    path = out_dir / f"{doc.name}.epub"
+    path = out_dir / formats.main_file(FORMAT, doc.name)
     if not path.is_file():
         return report.missing(doc, f"{path.name} was not built")
     try:

@@ -21,6 +21,7 @@ from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
+from .. import formats
 from ..cache import check_memo, file_digest, fingerprint
 from ..config import setting
 from ..model import Document
@@ -57,7 +58,7 @@ class Bookmark:
 def check(doc: Document, out_dir: Path) -> FormatReport:
     """Judge every section and rule of out_dir/NAME.pdf."""
     report = FormatReport(FORMAT)
-    path = out_dir / f"{doc.name}.pdf"
+    path = out_dir / formats.main_file(FORMAT, doc.name)
     if not path.is_file():
         return report.missing(doc, f"{path.name} not found")
     try:

@@ -1,24 +1,113 @@
-"""The output formats. Each is one module with the same small surface:
+"""The output formats, discovered: every module in this package whose name does not start with `_`
+is one format, and it is the only place that format is declared. Each module has:
 
-    NAME: str                      # "pdf", the name used by --formats
-    NEEDS: tuple[str, ...]         # formats whose built files it reads when they are requested too
-    OPTIONS: tuple[str, ...]       # BuildOptions fields that change its output (for the up-to-date test)
+    NAME: str                        # "pdf": the name used by --formats, `make pdf` and checks/pdf.py
+    LABEL: str                       # what a reader calls it: "large-print handout"
+    RANK: int                        # where it stands in lists and tables (lower first)
+    NEEDS: tuple[str, ...]           # formats whose built files it reads when they are built too
+    OPTIONS: tuple[str, ...]         # BuildOptions fields that change its output (the up-to-date test)
+    ARGUMENTS: tuple[Option, ...]    # command-line options of its own (optional; defaults in [tool.pipeline])
+    def published(name: str) -> tuple[Publication, ...]   # the files it gives readers, main one first
     def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path
 
-Adding a format means adding a module here and its name to ORDER; the build loop, caching,
-parallelism and publishing live once in `pipeline.build`.
+and its check is the module of the same name in `pipeline.checks`. Everything else derives from
+here: the default formats, `--formats`, the Makefile's per-format targets, the presence table, the
+library page, the page's "other ways to read", the PDF's "also comes as". Adding a format means
+adding its module here and its check module; the build loop, caching, parallelism and publishing
+live once in `pipeline.build`. Heavy libraries are imported inside the functions that use them, so
+discovering the formats stays quick.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
+from typing import Any, Callable
 
-ORDER = ("audio", "html", "pdf", "epub")
+
+@dataclass(frozen=True)
+class Publication:
+    """One file a format gives readers, and how the page and the library offer it.
+
+    `note` says how to use it on the page's "other ways to read" list ("" keeps it off that list);
+    `seconds` and `extent` read the built file for the library page (how long it plays, how big
+    it is in the format's own terms: "24 braille pages").
+    """
+
+    path: str
+    label: str
+    kind: str
+    note: str = ""
+    seconds: Callable[[Path], float | None] | None = field(default=None, compare=False)
+    extent: Callable[[Path], str] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Option:
+    """A command-line option a format adds to `build`: `--NAME-WITH-DASHES`, default from
+    `[tool.pipeline]` NAME, read by the format as `options.NAME`."""
+
+    name: str
+    help: str
+    type: Callable[[str], Any] = str
+    choices: tuple[Any, ...] = ()
+
+    @property
+    def flag(self) -> str:
+        """The option as typed: `--braille-grade`."""
+        return "--" + self.name.replace("_", "-")
+
+
+@functools.cache
+def _modules() -> dict[str, ModuleType]:
+    """Every format module of this package, by name, in RANK order."""
+    found = [importlib.import_module(f"{__name__}.{info.name}")
+             for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")]
+    return {module.NAME: module for module in sorted(found, key=lambda m: (m.RANK, m.NAME))}
+
+
+def names() -> tuple[str, ...]:
+    """Every format's name, in the order lists and tables show them."""
+    return tuple(_modules())
 
 
 def get(name: str) -> ModuleType:
     """The format module by name."""
-    if name not in ORDER:
-        raise ValueError(f"unknown format {name!r}; choose from {', '.join(ORDER)}")
-    return importlib.import_module(f"{__name__}.{name}")
+    if name not in _modules():
+        raise ValueError(f"unknown format {name!r}; choose from {', '.join(names())}")
+    return _modules()[name]
+
+
+def label(name: str) -> str:
+    """What a reader calls the format: "e-book"."""
+    return get(name).LABEL
+
+
+def with_article(words: str) -> str:
+    """"an e-book", "a web page": the label as it stands in a sentence."""
+    return ("an " if words[:1].lower() in "aeiou" else "a ") + words
+
+
+def in_words(chosen: tuple[str, ...] | list[str]) -> str:
+    """Formats as a sentence lists them: "a web page, a large-print handout and an e-book"."""
+    said = [with_article(label(name)) for name in chosen]
+    return ", ".join(said[:-1]) + f" and {said[-1]}" if len(said) > 1 else "".join(said)
+
+
+def published(name: str, document: str) -> tuple[Publication, ...]:
+    """The files the format gives readers for the document called `document`, main one first."""
+    return get(name).published(document)
+
+
+def main_file(name: str, document: str) -> str:
+    """Where the format's main file lies in the document's folder: "NAME.pdf"."""
+    return published(name, document)[0].path
+
+
+def arguments() -> tuple[Option, ...]:
+    """Every format's own command-line options."""
+    return tuple(option for module in _modules().values() for option in getattr(module, "ARGUMENTS", ()))

@@ -28,7 +28,7 @@ from typing import BinaryIO, Callable
 
 import numpy as np
 
-from .. import __version__, audio_ffmpeg, audio_tags, narration, speech
+from .. import __version__, audio_ffmpeg, audio_tags, formats, narration, speech
 from ..cache import Cache, fingerprint, write_atomic
 from ..config import setting
 from ..errors import PipelineError
@@ -37,6 +37,8 @@ from ..model import Document, Section
 from ..speech import Engine
 
 NAME = "audio"
+LABEL = "audio recording"
+RANK = 20
 NEEDS: tuple[str, ...] = ()
 OPTIONS = ("engine", "rate_wpm")
 KIND = "narration"
@@ -99,6 +101,15 @@ def read_timings(audio_dir: Path) -> dict:
     return json.loads((audio_dir / TIMINGS).read_text(encoding="utf-8"))
 
 
+def published(name: str) -> tuple[formats.Publication, ...]:
+    """The whole narration a listener plays, and the audiobook with its chapters."""
+    return (
+        formats.Publication(f"audio/{name}.mp3", "Listen to the whole guide", "MP3", "MP3 audio",
+                            seconds=audio_tags.audio_seconds),
+        formats.Publication(f"audio/{name}.m4b", "Audiobook with chapters", "M4B", seconds=audio_tags.audio_seconds),
+    )
+
+
 def section_file(section: Section, suffix: str = ".mp3") -> str:
     """`NN-ID.mp3`: sorts in reading order and names the section."""
     return f"{section.number:02d}-{section.id}{suffix}"
@@ -122,7 +133,7 @@ def build(doc: Document, out_dir: Path, options) -> Path:
     written.append(_playlist(doc, tracks, audio_dir))
     written.append(_timings(engine, options.rate_wpm, tracks, audio_dir))
     _remove_stale(audio_dir, set(written))
-    return audio_dir / f"{doc.name}.mp3"
+    return out_dir / formats.main_file(NAME, doc.name)
 
 
 def _tracks(doc: Document, engine: Engine, options, scratch: Path) -> list[Track]:
@@ -334,7 +345,7 @@ def _chapters(tracks: list[Track], counts: list[int], joined: list[audio_ffmpeg.
 
 def _whole_narration(doc: Document, tracks: list[Track], engine: Engine, audio_dir: Path, scratch: Path) -> list[str]:
     """NAME.mp3 (ID3 chapters) and NAME.m4b (MP4 chapters): the encoded sections joined, not re-encoded."""
-    mp3, m4b = scratch / f"{doc.name}.mp3", scratch / f"{doc.name}.m4b"
+    mp3, m4b = (scratch / Path(publication.path).name for publication in published(doc.name))
     wholes = [
         (mp3, "mp3", [(t.encoded.mp3, t.encoded.mp3_packets) for t in tracks],
          ("-id3v2_version", "3", "-write_xing", "1", "-write_id3v1", "0")),

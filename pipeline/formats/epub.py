@@ -30,6 +30,7 @@ import lxml.html
 from ebooklib import epub
 from lxml import etree
 
+from .. import formats
 from ..cache import write_atomic
 from ..config import STYLES_DIR
 from ..errors import PipelineError
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
     from ..build import BuildOptions
 
 NAME = "epub"
+LABEL = "e-book"
+RANK = 40
 NEEDS = ("audio",)
 OPTIONS: tuple[str, ...] = ()
 
@@ -107,6 +110,11 @@ class Writer(epub.EpubWriter):
         return etree.tostring(root.getroottree(), encoding="utf-8", xml_declaration=True, pretty_print=True)
 
 
+def published(name: str) -> tuple[formats.Publication, ...]:
+    """The e-book a patient downloads."""
+    return (formats.Publication(f"{name}.epub", "E-book", "EPUB", "EPUB, for a reading app; it can read aloud too"),)
+
+
 def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
     """Write `NAME.epub`, with Media Overlays when the audio format is part of this build."""
     moment = modified_time(options.source_date_epoch)
@@ -116,7 +124,7 @@ def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
     writer = Writer(staged, book, {"mtime": moment, "play_order": {"enabled": True}, "landmark_title": "Landmarks"})
     writer.process()
     writer.write()
-    return write_atomic(out_dir / f"{doc.name}.epub", repack(staged.getvalue(), moment))
+    return write_atomic(out_dir / formats.main_file(NAME, doc.name), repack(staged.getvalue(), moment))
 
 
 def modified_time(source_date_epoch: int | None) -> dt.datetime:

@@ -21,10 +21,9 @@ from typing import TYPE_CHECKING
 
 import fontpkg_atkinson_hyperlegible
 import lxml.html
-from fontTools.ttLib import woff2
 from lxml import etree
 
-from .. import fonts, pictures
+from .. import fonts, formats, pictures
 from ..cache import fingerprint, write_atomic
 from ..config import STYLES_DIR
 from ..model import Document, Section
@@ -35,6 +34,8 @@ if TYPE_CHECKING:
     from ..build import BuildOptions
 
 NAME = "html"
+LABEL = "web page"
+RANK = 10
 NEEDS: tuple[str, ...] = ("audio",)  # the players link the section MP3s and show their lengths
 OPTIONS = ("formats",)  # the "other ways to read" links name the formats built alongside
 PAGE = "index.html"
@@ -63,6 +64,11 @@ class Recording:
     seconds: float | None
 
 
+def published(name: str) -> tuple[formats.Publication, ...]:
+    """The page itself, which the others are offered from."""
+    return (formats.Publication(PAGE, "Web page", "web page"),)
+
+
 def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
     """Write index.html, its fonts and its pictures into out_dir; returns the page."""
     pictures.publish(doc.pictures, out_dir)
@@ -80,6 +86,8 @@ def write_fonts(out_dir: Path, options: BuildOptions) -> list[tuple[str, str, st
         key = fingerprint("woff2", hashlib.sha256(ttf).hexdigest())
         cached = options.cache.get("font", key, ".woff2")
         if cached is None:
+            from fontTools.ttLib import woff2
+
             packed = io.BytesIO()
             woff2.compress(io.BytesIO(ttf), packed)
             cached = options.cache.put("font", key, ".woff2", packed.getvalue())
@@ -94,7 +102,7 @@ def font_faces(faces: list[tuple[str, str, str]]) -> str:
 
 
 def recordings(doc: Document, out_dir: Path) -> dict[str, Recording]:
-    """The narration MP3s that exist beside the page, by section id (and "" for the whole guide)."""
+    """Each section's narration MP3 that exists beside the page, by section id."""
     lengths: dict[str, float] = {}
     try:
         timings = read_timings(out_dir / "audio")
@@ -106,22 +114,23 @@ def recordings(doc: Document, out_dir: Path) -> dict[str, Recording]:
         name = section_file(section)
         if (out_dir / "audio" / name).is_file():
             found[section.id] = Recording(f"audio/{name}", lengths.get(name))
-    if (out_dir / "audio" / f"{doc.name}.mp3").is_file():
-        total = sum(lengths.values()) if len(lengths) == len(doc.sections) else None
-        found[""] = Recording(f"audio/{doc.name}.mp3", total)
     return found
 
 
-
 def offers(doc: Document, out_dir: Path, options: BuildOptions) -> list[tuple[str, str, str]]:
-    """(href, what it is, how to use it) for the PDF and EPUB built with or beside this page."""
+    """(href, what it is, how to use it) for every other format's file built with or beside this
+    page that the format offers to readers, in the formats' order; a recording says how long it is."""
     offered = []
-    for fmt, href, label, note in (
-        ("pdf", f"{doc.name}.pdf", "Large-print handout", "PDF, to print or zoom"),
-        ("epub", f"{doc.name}.epub", "E-book", "EPUB, for a reading app; it can read aloud too"),
-    ):
-        if options.wants(fmt) or (out_dir / href).is_file():
-            offered.append((href, label, note))
+    for name in formats.names():
+        if name == NAME:
+            continue
+        for publication in formats.published(name, doc.name):
+            path = out_dir / publication.path
+            if not publication.note or not (options.wants(name) or path.is_file()):
+                continue
+            seconds = publication.seconds(path) if publication.seconds and path.is_file() else None
+            note = publication.note + (f", {duration_words(seconds)}" if seconds else "")
+            offered.append((publication.path, publication.label, note))
     return offered
 
 
@@ -131,7 +140,7 @@ def page_html(doc: Document, css: str, found: dict[str, Recording], offered: lis
     body = "\n".join([
         f'<a class="skip-link" href="#{ids.main}">Skip to the questions and answers</a>',
         masthead(doc, ids),
-        other_ways(found.get(""), offered, ids),
+        other_ways(offered, ids),
         contents(doc, ids),
         f'<main id="{ids.main}">',
         *(answer(doc, section, found.get(section.id), ids) for section in doc.sections),
@@ -204,13 +213,8 @@ def masthead(doc: Document, ids: PageIds) -> str:
     return "\n".join(parts)
 
 
-def other_ways(whole: Recording | None, offered: list[tuple[str, str, str]], ids: PageIds) -> str:
-    """Links near the top to the whole recording, the large-print PDF and the EPUB."""
-    items = []
-    if whole is not None:
-        length = f", {duration_words(whole.seconds)}" if whole.seconds else ""
-        items.append((whole.href, "Listen to the whole guide", f"MP3 audio{length}"))
-    items += offered
+def other_ways(items: list[tuple[str, str, str]], ids: PageIds) -> str:
+    """Links near the top to the other formats: the whole recording, the large-print PDF, the e-book..."""
     if not items:
         return ""
     links = "\n".join(

@@ -10,63 +10,83 @@ stylesheet, the packaged fonts, images under the project): never the network, ne
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 
-import pydyf
-import weasyprint
-from weasyprint.urls import URLFetcher
-
-from .. import fonts
+from .. import fonts, formats
 from ..cache import fingerprint, write_atomic
 from ..config import PROJECT_ROOT, STYLES_DIR
 from ..model import Document, Metadata
 from ..page import document, heading
 
 if TYPE_CHECKING:
+    import pydyf
+    import weasyprint
+
     from ..build import BuildOptions
 
 NAME = "pdf"
+LABEL = "large-print handout"
+RANK = 30
 NEEDS: tuple[str, ...] = ()
 OPTIONS = ("paper",)
 
 STYLESHEET = STYLES_DIR / "large-print.css"
 PAPER_SIZES = {"letter": "letter", "a4": "A4"}
-FORMATS_OFFERED = "an e-book, a web page and an audio recording"
 
 
 class RefusedResource(ValueError):
     """A resource the handout may not fetch; WeasyPrint drops it with a warning and goes on."""
 
 
-class HandoutFetcher(URLFetcher):
-    """Lets WeasyPrint read files under the allowed folders only: a pasted source cannot reach out."""
+def published(name: str) -> tuple[formats.Publication, ...]:
+    """The handout a clinic prints."""
+    return (formats.Publication(f"{name}.pdf", "Large-print handout", "PDF", "PDF, to print or zoom"),)
 
-    def __init__(self, roots: tuple[Path, ...], pictures: dict[str, Path] | None = None) -> None:
-        super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
-        self.roots = tuple(root.resolve() for root in roots)
-        self.pictures = pictures or {}
 
-    def fetch(self, url: str, headers: dict[str, str] | None = None):  # noqa: ANN201 (WeasyPrint's response)
-        """The resource, if it is inline data, one of the handout's vetted pictures, or a local file
-        inside an allowed folder."""
-        scheme = url.split(":", 1)[0].lower()
-        if scheme == "data":
-            return super().fetch(url, headers)
-        if url in self.pictures:
-            return super().fetch(self.pictures[url].as_uri(), headers)
-        if scheme != "file":
-            raise RefusedResource(f"refused {url}: the handout never fetches from the network")
-        parts = urlsplit(url)
-        if parts.netloc not in ("", "localhost"):
-            raise RefusedResource(f"refused {url}: files on other machines are not read")
-        path = Path(url2pathname(parts.path)).resolve()
-        if not any(path.is_relative_to(root) for root in self.roots):
-            raise RefusedResource(f"refused {url}: outside the project")
-        return super().fetch(path.as_uri(), headers)
+def __getattr__(name: str) -> Any:
+    """`HandoutFetcher`, made on first use so that discovering the formats never imports WeasyPrint."""
+    if name == "HandoutFetcher":
+        return _fetcher_class()
+    raise AttributeError(name)
+
+
+@functools.cache
+def _fetcher_class() -> type:
+    """The fetcher class, a WeasyPrint URLFetcher (imported only when a handout is made)."""
+    from weasyprint.urls import URLFetcher
+
+    class HandoutFetcher(URLFetcher):
+        """Lets WeasyPrint read files under the allowed folders only: a pasted source cannot reach out."""
+
+        def __init__(self, roots: tuple[Path, ...], pictures: dict[str, Path] | None = None) -> None:
+            super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
+            self.roots = tuple(root.resolve() for root in roots)
+            self.pictures = pictures or {}
+
+        def fetch(self, url: str, headers: dict[str, str] | None = None):  # noqa: ANN201 (WeasyPrint's response)
+            """The resource, if it is inline data, one of the handout's vetted pictures, or a local file
+            inside an allowed folder."""
+            scheme = url.split(":", 1)[0].lower()
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if url in self.pictures:
+                return super().fetch(self.pictures[url].as_uri(), headers)
+            if scheme != "file":
+                raise RefusedResource(f"refused {url}: the handout never fetches from the network")
+            parts = urlsplit(url)
+            if parts.netloc not in ("", "localhost"):
+                raise RefusedResource(f"refused {url}: files on other machines are not read")
+            path = Path(url2pathname(parts.path)).resolve()
+            if not any(path.is_relative_to(root) for root in self.roots):
+                raise RefusedResource(f"refused {url}: outside the project")
+            return super().fetch(path.as_uri(), headers)
+
+    return HandoutFetcher
 
 
 def font_faces(folder: Path | None) -> str:
@@ -134,7 +154,7 @@ def first_page(doc: Document) -> str:
     lines.append(
         '<section class="about" aria-labelledby="handout_about">'
         '<h2 id="handout_about">About this handout</h2>'
-        f"<p>This large-print handout also comes as {FORMATS_OFFERED}. "
+        f"<p>This large-print handout also comes as {formats.in_words([n for n in formats.names() if n != NAME])}. "
         "Ask your care team for the one that suits you.</p></section>"
     )
     entries = "".join(
@@ -159,6 +179,8 @@ def handout_html(doc: Document, css: str, created: str) -> str:
 
 def add_page_labels(_document: weasyprint.Document, pdf: pydyf.PDF) -> None:
     """Page labels 1, 2, 3... so a viewer's page box matches the "Page X of Y" footer."""
+    import pydyf
+
     pdf.catalog["PageLabels"] = pydyf.Dictionary(
         {"Nums": pydyf.Array([0, pydyf.Dictionary({"S": "/D"})])}
     )
@@ -180,7 +202,9 @@ def handout_pdf(doc: Document, paper: str, source_date_epoch: int | None, css: s
     base_url = doc.source.resolve().parent.as_uri() + "/"
     identifier = fingerprint(doc.content_sha256, paper, source_date_epoch)[:32].encode("ascii")
     pictures = {urljoin(base_url, picture.href): picture.path for picture in doc.pictures}
-    page = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=HandoutFetcher(allowed_roots(), pictures))
+    import weasyprint
+
+    page = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=_fetcher_class()(allowed_roots(), pictures))
     return page.write_pdf(
         pdf_variant="pdf/ua-1", pdf_identifier=identifier, finisher=add_page_labels,
     )
@@ -189,4 +213,4 @@ def handout_pdf(doc: Document, paper: str, source_date_epoch: int | None, css: s
 def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
     """Write out_dir/NAME.pdf atomically."""
     pdf = handout_pdf(doc, options.paper, options.source_date_epoch)
-    return write_atomic(out_dir / f"{doc.name}.pdf", pdf)
+    return write_atomic(out_dir / formats.main_file(NAME, doc.name), pdf)
