@@ -1,0 +1,124 @@
+"""Is every section in the braille edition? Read from `NAME.brf` and `NAME.pef` alone.
+
+The BRF is back-translated with liblouis (the table the PEF names, else the one the source's
+language and the configured grade choose) and judged by the same presence rule as every format:
+the question's heading is found after the contents, and at least 95 % of its words follow in
+order. Format rules: every line at most 40 cells, every page at most 25 lines, only North American
+ASCII braille characters, and the PEF holding the same pages and cells as the BRF.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from lxml import etree
+
+from .. import formats
+from ..config import setting
+from ..formats.braille import CELLS, LINES, PEF_NS, Table, brf_pages, louis, table_for, unicode_cells
+from ..model import Document
+from . import FormatReport
+from .presence import Presence, judge, words
+
+FORMAT = "braille"
+CONTENTS_LINE = re.compile(r'\s"{2,}\s\S+$')  # guide dots, then a braille page number at the margin
+
+
+def check(doc: Document, out_dir: Path) -> FormatReport:
+    """Sections present in the back-translated BRF; page size, characters and the PEF's agreement."""
+    report = FormatReport(FORMAT)
+    brf_path, pef_path = (out_dir / publication.path for publication in formats.published(FORMAT, doc.name))
+    if not brf_path.is_file():
+        return report.missing(doc, f"{brf_path.name} not found")
+    try:
+        pages = brf_pages(brf_path.read_bytes().decode("ascii"))
+    except UnicodeDecodeError as exc:
+        report.rule("ASCII braille", False, f"{brf_path.name} is not ASCII: byte {exc.start}")
+        return report.missing(doc, f"{brf_path.name} is not ASCII braille")
+    report.figures["pages"] = len(pages)
+    with report.guard("page size"):
+        page_size(report, pages)
+    with report.guard("ASCII braille"):
+        ascii_braille(report, pages)
+    with report.guard("PEF"):
+        same_as_pef(report, pages, pef_path)
+    table = named_table(pef_path) or table_for(doc, int(setting("braille_grade")))
+    report.figures["table"] = table.file
+    judge_sections(doc, report, pages, table)
+    return report
+
+
+def page_size(report: FormatReport, pages: list[list[str]]) -> None:
+    """No line over 40 cells, no page over 25 lines."""
+    long_lines = [f"page {p} line {n} has {len(line)} cells" for p, page in enumerate(pages, 1)
+                  for n, line in enumerate(page, 1) if len(line) > CELLS]
+    long_pages = [f"page {p} has {len(page)} lines" for p, page in enumerate(pages, 1) if len(page) > LINES]
+    report.rule("page size", not long_lines and not long_pages,
+                "; ".join((long_lines + long_pages)[:5]) or f"{len(pages)} pages, every line at most {CELLS} "
+                                                            f"cells, every page at most {LINES} lines")
+
+
+def ascii_braille(report: FormatReport, pages: list[list[str]]) -> None:
+    """Only the 64 characters of North American ASCII braille (and the blank cell)."""
+    allowed = set(unicode_cells())
+    stray = sorted({char for page in pages for line in page for char in line if char not in allowed})
+    report.rule("ASCII braille", not stray,
+                f"characters outside ASCII braille: {''.join(stray)!r}" if stray else "only ASCII braille cells")
+
+
+def pef_pages(pef_path: Path) -> list[list[str]]:
+    """The PEF's pages, each a list of rows of Unicode braille."""
+    root = etree.parse(str(pef_path)).getroot()
+    return [[row.text or "" for row in page.iterfind(f"{{{PEF_NS}}}row")]
+            for page in root.iter(f"{{{PEF_NS}}}page")]
+
+
+def same_as_pef(report: FormatReport, pages: list[list[str]], pef_path: Path) -> None:
+    """The PEF has the same pages, rows and cells as the BRF (cell for cell, blank cells at a row's end aside)."""
+    if not pef_path.is_file():
+        report.rule("PEF", False, f"{pef_path.name} not found")
+        return
+    cells = unicode_cells()
+    embossed = pef_pages(pef_path)
+    wanted = [[("".join(cells.get(c, "?") for c in line)).rstrip("\u2800") for line in page] for page in pages]
+    found = [[row.rstrip("\u2800") for row in page] for page in embossed]
+    differ = next((p for p, (a, b) in enumerate(zip(wanted, found), 1) if a != b), None)
+    same = len(wanted) == len(found) and differ is None
+    report.rule("PEF", same, f"{len(found)} pages, cell for cell the BRF's" if same else
+                f"{len(found)} pages against the BRF's {len(wanted)}" if len(found) != len(wanted)
+                else f"page {differ} differs from the BRF")
+
+
+def named_table(pef_path: Path) -> Table | None:
+    """The liblouis table the PEF says the edition was made with."""
+    if not pef_path.is_file():
+        return None
+    description = etree.parse(str(pef_path)).getroot().findtext(
+        ".//{http://purl.org/dc/elements/1.1/}description") or ""
+    found = re.search(r"liblouis table (\S+?)\)", description)
+    return Table(found.group(1), "", "", "both") if found else None
+
+
+def judge_sections(doc: Document, report: FormatReport, pages: list[list[str]], table: Table) -> None:
+    """Back-translate the pages after the contents and find each question, then its words, in order."""
+    start = 1 + max((p for p, page in enumerate(pages) if any(CONTENTS_LINE.search(line) for line in page)), default=0)
+    text = louis([" ".join(line for line in page[:LINES - 1] if line.strip()) for page in pages[start:]],
+                 table.tables, backward=True)
+    body = words(" ".join(text))
+    cursor, found = 0, {}
+    for section in doc.sections:
+        title = words(section.title)
+        at = next((i for i in range(cursor, len(body) - len(title) + 1) if body[i:i + len(title)] == title), -1)
+        if at >= 0:
+            found[section.id] = (at, at + len(title))
+            cursor = at + len(title)
+    positions = sorted(at for at, _ in found.values())
+    for section in doc.sections:
+        if section.id not in found:
+            report.sections[section.id] = Presence(False, f"heading '{section.title}' not found after the contents")
+            continue
+        at, text_start = found[section.id]
+        text_end = next((p for p in positions if p > at), len(body))
+        report.sections[section.id] = judge(section.title, section.full_passages, True,
+                                            " ".join(body[text_start:text_end]))
