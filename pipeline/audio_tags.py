@@ -13,7 +13,7 @@ from pathlib import Path
 import mutagen
 from mutagen.id3 import COMM, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TRCK, USLT
 
-from .model import Document, Section
+from .model import Document, Section, Utterance
 
 # ID3 TLAN wants ISO 639-2; a source gives BCP 47. The languages a clinic is likely to publish in.
 ISO_639_2 = {
@@ -43,10 +43,10 @@ def artist(doc: Document) -> str:
     return doc.meta.publisher or doc.meta.title
 
 
-def _common(doc: Document, voice: str) -> ID3:
-    """The tags every file of the narration shares."""
+def _common(doc: Document, voice: str, album: str) -> ID3:
+    """The tags every file of the narration shares (`album` follows the title: " (in plain words)")."""
     tags = ID3()
-    tags.add(TALB(encoding=3, text=doc.meta.title))
+    tags.add(TALB(encoding=3, text=doc.meta.title + album))
     tags.add(TPE1(encoding=3, text=artist(doc)))
     tags.add(TCON(encoding=3, text="Speech"))
     tags.add(TLAN(encoding=3, text=language(doc.meta.lang)))
@@ -56,12 +56,13 @@ def _common(doc: Document, voice: str) -> ID3:
     return tags
 
 
-def tag_section(path: Path, doc: Document, section: Section, voice: str) -> None:
-    """Title, track n/N, album, artist, language, and the words as lyrics (for players that show them)."""
-    tags = _common(doc, voice)
+def tag_section(path: Path, doc: Document, section: Section, voice: str, said: tuple[Utterance, ...],
+                album: str = "") -> None:
+    """Title, track n/N, album, artist, language, and the words it says as lyrics (for players that show them)."""
+    tags = _common(doc, voice, album)
     tags.add(TIT2(encoding=3, text=section.title))
     tags.add(TRCK(encoding=3, text=f"{section.number}/{len(doc.sections)}"))
-    tags.add(USLT(encoding=3, lang=language(doc.meta.lang), desc="", text="\n".join(u.text for u in section.narration)))
+    tags.add(USLT(encoding=3, lang=language(doc.meta.lang), desc="", text="\n".join(u.text for u in said)))
     tags.save(path, v2_version=3, v1=0)
 
 
@@ -72,12 +73,12 @@ def _escape(value: str) -> str:
     return value
 
 
-def ffmetadata(doc: Document, chapters: list[Chapter], voice: str) -> str:
+def ffmetadata(doc: Document, chapters: list[Chapter], voice: str, album: str = "") -> str:
     """Tags and chapters of the whole narration (MP3 and M4B) in ffmpeg's metadata format."""
     lines = [
         ";FFMETADATA1",
-        f"title={_escape(doc.meta.title)}",
-        f"album={_escape(doc.meta.title)}",
+        f"title={_escape(doc.meta.title + album)}",
+        f"album={_escape(doc.meta.title + album)}",
         f"artist={_escape(artist(doc))}",
         "genre=Speech",
         f"language={language(doc.meta.lang)}",

@@ -39,11 +39,17 @@ class Section:
     full_asides: tuple[str, ...] = ()  # the full text's notes and picture descriptions, each on its own
     plain_asides: tuple[str, ...] = ()
     pieces: tuple[Piece, ...] = ()  # the full text in reading order as written (a linear format lays it out)
+    plain_narration: tuple[Utterance, ...] = ()  # the plain rendition as heard (beside the page's plain text)
 
     @property
     def narration_text(self) -> str:
         """The whole spoken script of the section, as one string."""
         return " ".join(u.text for u in self.narration)
+
+    @property
+    def plain_narration_text(self) -> str:
+        """The whole spoken script of the plain rendition, as one string."""
+        return " ".join(u.text for u in self.plain_narration)
 
     @property
     def full_passages(self) -> tuple[str, ...]:

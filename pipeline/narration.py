@@ -53,10 +53,11 @@ def heading(title: str, number: int, total: int) -> str:
     return spoken(f"Section {number} of {total}. {title}")
 
 
-def script(section_id: str, title: str, number: int, total: int, pieces: tuple[Piece, ...]) -> tuple[Utterance, ...]:
-    """Utterances of a section in reading order; each targets the element that shows its words
-    (a sentence, a table row, a picture, a note), so read-aloud can highlight it."""
-    lines = [Utterance(section_id, heading(title, number, total), HEADING_PAUSE_MS)]
+def script(heading_id: str, title: str, number: int, total: int, pieces: tuple[Piece, ...]) -> tuple[Utterance, ...]:
+    """Utterances of a section in reading order, opening with where the listener is; each targets
+    the element that shows its words (the heading `heading_id`, a sentence, a table row, a
+    picture, a note), so read-aloud can highlight it."""
+    lines = [Utterance(heading_id, heading(title, number, total), HEADING_PAUSE_MS)]
     for index, piece in enumerate(pieces):
         following = pieces[index + 1] if index + 1 < len(pieces) else None
         if following and following.group == piece.group:

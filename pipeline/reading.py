@@ -282,6 +282,12 @@ def mark(blocks: list[Block], prefix: str) -> Marked:
                   tuple(notes + walk.alts))
 
 
+def plain_heading(section_id: str) -> str:
+    """The id of the plain rendition's own heading ("In plain words" in the e-book), which its
+    narration's opener reads; like every made id it holds `_`, so no section can take it."""
+    return f"{section_id}_p"
+
+
 def spoken_words(inlines: list[Inline]) -> str:
     """A sentence's words as a listener hears them: pictures and note numbers are heard on their own."""
     return stringify([node for node in inlines if node["t"] not in ("Image", "Note")])

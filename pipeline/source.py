@@ -330,6 +330,7 @@ def _render(parts: list[_Part]) -> tuple[Section, ...]:
             full_text=full.text,
             plain_text=plain.text,
             narration=narration.script(part.id, part.title, number, len(parts), full.pieces),
+            plain_narration=narration.script(reading.plain_heading(part.id), part.title, number, len(parts), plain.pieces),
             full_asides=full.asides,
             plain_asides=plain.asides,
             pieces=full.pieces,

@@ -70,8 +70,10 @@ def test_every_output_file_is_written(sample_audio: Path, sample_doc) -> None:
     """Section MP3s and transcripts, the whole narration as MP3 and M4B, playlist and timings."""
     folder = sample_audio / "audio"
     expected = {section_file(s) for s in sample_doc.sections} | {section_file(s, ".vtt") for s in sample_doc.sections}
-    expected |= {"sample-faq.mp3", "sample-faq.m4b", "sample-faq.m3u8", "timings.json"}
+    plain = expected | {"sample-faq.mp3", "sample-faq.m3u8", "timings.json"}
+    expected |= {"sample-faq.mp3", "sample-faq.m4b", "sample-faq.m3u8", "timings.json", "plain"}
     assert {p.name for p in folder.iterdir()} == expected
+    assert {p.name for p in (folder / "plain").iterdir()} == plain
 
 
 def test_section_tags(sample_audio: Path, sample_doc) -> None:
@@ -149,7 +151,7 @@ def test_faq_narration_passes_with_recall_and_loudness(faq_built: Path, faq_doc)
     print("\nrecall", report.figures["recall"], "\nloudness", report.figures["loudness_lufs"],
           "\ntrue peak", report.figures["true_peak_dbtp"], "\ncheck", report.figures["check_seconds"], "s")
     assert report.ok, checks.failures(faq_doc, [report])
-    assert set(report.figures["recall"]) == {s.id for s in faq_doc.sections}
+    assert set(report.figures["recall"]) == {s.id for s in faq_doc.sections} | {f"{s.id} (plain)" for s in faq_doc.sections}
     assert all(abs(value + 16) <= 1 for value in report.figures["loudness_lufs"].values())
     assert [c["title"] for c in report.figures["chapters"]] == [s.title for s in faq_doc.sections]
 
@@ -223,10 +225,11 @@ def test_one_edited_section_is_the_only_one_synthesised(tmp_path: Path) -> None:
     source.write_text(edited, encoding="utf-8")
     _build_audio(source, tmp_path, cache)
     events = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()[first_run:]]
-    synthesised = [e["section"] for e in events if e["event"] == "synthesised"]
-    reused = sorted(e["section"] for e in events if e["event"] == "reused")
-    assert synthesised == ["called-back"]
-    assert reused == ["getting-ready", "what-is-a-mammogram"]
+    synthesised = [(e["rendition"], e["section"]) for e in events if e["event"] == "synthesised"]
+    reused = sorted((e["rendition"], e["section"]) for e in events if e["event"] == "reused")
+    assert synthesised == [("full", "called-back")]
+    assert reused == [("full", "getting-ready"), ("full", "what-is-a-mammogram"),
+                      ("plain", "called-back"), ("plain", "getting-ready"), ("plain", "what-is-a-mammogram")]
     timings = json.loads((tmp_path / "out" / "sample-faq" / "audio" / "timings.json").read_text(encoding="utf-8"))
     assert len(timings["sections"]) == 3
 
@@ -236,11 +239,12 @@ def test_two_builds_are_byte_identical(tmp_path: Path, sample_audio: Path) -> No
     again = _build_audio(SAMPLE, tmp_path)
 
     def digests(folder: Path) -> dict[str, str]:
-        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((folder / "audio").iterdir())}
+        return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted((folder / "audio").rglob("*")) if p.is_file()}
 
     first, second = digests(sample_audio), digests(again)
     assert first == second
-    assert len(first) == 10
+    assert len(first) == 10 + 9  # the full narration's files, then the plain one's (no M4B)
 
 
 def test_content_words_skip_stop_words_and_numbers() -> None:

@@ -19,6 +19,7 @@ from pipeline.build import BuildOptions, build
 from pipeline.checks import epub as epub_check
 from pipeline.checks.presence import in_order_ratio
 from pipeline.formats import epub as epub_format
+from pipeline.formats.audio import RENDITIONS
 from pipeline.model import Metadata
 from pipeline.source import parse
 
@@ -76,28 +77,33 @@ def test_epubcheck_clean_with_read_aloud(request, which):
 
 @pytest.mark.parametrize("which", ["faq", "sample"])
 def test_overlays_replay_the_built_narration(request, which):
-    """Each SMIL clip is the audio format's clip, and the embedded MP3 is the built one, byte for byte."""
+    """Each SMIL clip is the audio format's clip, the full answer's then the plain words', and the
+    embedded MP3s are the built ones, byte for byte."""
     doc = request.getfixturevalue(f"{which}_doc")
     folder = request.getfixturevalue(f"{which}_built")
-    timings = json.loads((folder / "audio" / "timings.json").read_text(encoding="utf-8"))
+    renditions = [(r.folder, json.loads((r.directory(folder) / "timings.json").read_text(encoding="utf-8")))
+                  for r in RENDITIONS]
     with zipfile.ZipFile(book_path(folder, doc)) as book:
-        for entry in timings["sections"]:
-            assert book.read(f"EPUB/audio/{entry['file']}") == (folder / "audio" / entry["file"]).read_bytes()
-            smil = etree.fromstring(book.read(f"EPUB/overlays/{entry['id']}.smil"))
+        for section in doc.sections:
+            smil = etree.fromstring(book.read(f"EPUB/overlays/{section.id}.smil"))
             pars = [
-                (p.find("smil:text", NS).get("src").split("#")[1],
+                (p.find("smil:text", NS).get("src").split("#")[1], p.find("smil:audio", NS).get("src"),
                  epub_check.clock(p.find("smil:audio", NS).get("clipBegin")),
                  epub_check.clock(p.find("smil:audio", NS).get("clipEnd")))
                 for p in smil.xpath("//smil:par", namespaces=NS)
             ]
-            clips = entry["clips"]
-            assert [t for t, _, _ in pars] == [c["target"] for c in clips]
-            assert pars[0][0] == entry["id"]  # the spoken heading highlights the heading
-            for (_, begin, end), clip, following in zip(pars, clips, clips[1:] + [None]):
-                assert abs(begin - clip["begin"]) < 0.0015
-                # a clip runs on through the pause after it, so reading apps keep the narration's pauses
-                assert abs(end - (following["begin"] if following else entry["duration"])) < 0.0015
-                assert end >= clip["end"]
+            for where, timings in renditions:
+                entry = next(e for e in timings["sections"] if e["id"] == section.id)
+                assert book.read(f"EPUB/{where}/{entry['file']}") == (folder / where / entry["file"]).read_bytes()
+                mine = [(t, b, e) for t, src, b, e in pars if src == f"../{where}/{entry['file']}"]
+                clips = entry["clips"]
+                assert [t for t, _, _ in mine] == [c["target"] for c in clips]
+                for (_, begin, end), clip, following in zip(mine, clips, clips[1:] + [None]):
+                    assert abs(begin - clip["begin"]) < 0.0015
+                    # a clip runs on through the pause after it, so reading apps keep the narration's pauses
+                    assert abs(end - (following["begin"] if following else entry["duration"])) < 0.0015
+                    assert end >= clip["end"]
+            assert pars[0][0] == section.id  # the spoken heading highlights the heading
 
 
 def test_opf_metadata_and_accessibility(faq_built, faq_doc):
@@ -137,7 +143,7 @@ def test_content_documents_are_xhtml_with_every_sentence(faq_built, faq_doc):
         assert nav.xpath("//x:nav[@epub:type='landmarks']", namespaces=NS)
         ncx = etree.fromstring(book.read("EPUB/toc.ncx"))
         assert len(ncx.xpath("//n:navPoint", namespaces={"n": "http://www.daisy.org/z3986/2005/ncx/"})) == len(
-            faq_doc.sections)
+            faq_doc.sections) + 1  # one per section, then the glossary
         for section in faq_doc.sections:
             page = etree.fromstring(book.read(f"EPUB/text/{section.id}.xhtml"))  # well-formed XML or it raises
             assert page.get("lang") == faq_doc.meta.lang
@@ -291,7 +297,7 @@ def test_axe_finds_no_accessibility_violation(faq_built, faq_doc, tmp_path):
     with zipfile.ZipFile(book_path(faq_built, faq_doc)) as book:
         book.extractall(tmp_path)
     pages = sorted((tmp_path / "EPUB").rglob("*.xhtml"))
-    assert len(pages) == len(faq_doc.sections) + 2  # title page, contents, one per section
+    assert len(pages) == len(faq_doc.sections) + 3  # title page, contents, one per section, the glossary
     tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
     found = {}
     with sync_playwright() as playwright:

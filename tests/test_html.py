@@ -207,7 +207,7 @@ def test_glossary_marks_first_use_of_whole_terms_outside_markup(sample_doc) -> N
         'Noninvasive, non-invasive, then invasive and invasive again. <a href="#x">lymph</a> '
         "lymph nodes.</p>"
     )
-    marked = html_format.mark_glossary(html, doc, ids)
+    marked = html_format.mark_glossary(html, doc.meta.glossary, ids.term_link)
     links = re.findall(r'<a class="term" href="#([^"]+)"[^>]*>([^<]+)</a>', marked)
     assert links == [
         ("glossary-lymph-nodes", "Lymph\nnodes"),
@@ -332,8 +332,10 @@ def test_large_type_and_a_readable_measure(browser, page_urls) -> None:
 
 
 def test_keyboard_tab_reaches_every_link_and_player(browser, page_urls, faq_doc) -> None:
-    """Tab from the top visits the skip link first, then every link, every player and every summary."""
+    """Tab from the top visits the skip link first, then every link, every player and every summary
+    (with every full answer opened, as a reader who wants them does: its player is inside)."""
     page = open_page(browser, page_urls["faq"], 1280)
+    page.evaluate("document.querySelectorAll('details').forEach(panel => { panel.open = true; })")
     expected = set(page.evaluate(
         "[...document.querySelectorAll('a[href], audio[controls], summary')]"
         ".map(e => e.tagName + ' ' + (e.getAttribute('href') || e.getAttribute('src') || e.textContent.trim() + [...document.querySelectorAll('summary')].indexOf(e)))"
@@ -353,7 +355,7 @@ def test_keyboard_tab_reaches_every_link_and_player(browser, page_urls, faq_doc)
     page.context.close()
     assert visited[0] == "A #main"
     assert expected - set(visited) == set()
-    assert sum(1 for v in set(visited) if v.startswith("AUDIO ")) == len(faq_doc.sections)
+    assert sum(1 for v in set(visited) if v.startswith("AUDIO ")) == 2 * len(faq_doc.sections)  # plain and full
 
 
 def test_skip_link_and_focus_ring_are_visible(browser, page_urls) -> None:

@@ -123,10 +123,11 @@ def test_editing_one_section_synthesises_only_that_section(workspace: Path) -> N
     build(source, options(workspace))
 
     new_events = cache_log(workspace)[already:]
-    synthesised = {section_of(e) for e in new_events if e["event"] == "synthesised"}
-    reused = {section_of(e) for e in new_events if e["event"] == "reused"}
-    assert synthesised == {EDITED_SECTION}
-    assert reused == {"what-is-a-mammogram", "called-back"}
+    synthesised = {(e["rendition"], section_of(e)) for e in new_events if e["event"] == "synthesised"}
+    reused = {(e["rendition"], section_of(e)) for e in new_events if e["event"] == "reused"}
+    assert synthesised == {("full", EDITED_SECTION)}
+    assert reused == {("full", "what-is-a-mammogram"), ("full", "called-back"),
+                      ("plain", "what-is-a-mammogram"), ("plain", EDITED_SECTION), ("plain", "called-back")}
     spoken = [e["utterances"] for e in new_events if e["event"] == "synthesised"]
     assert spoken == [1], "only the added sentence is spoken; the section's other utterances come from the cache"
     audio_after = {p.name: p.read_bytes() for p in (folder / "audio").glob("[0-9][0-9]-*.mp3")}
@@ -137,6 +138,25 @@ def test_editing_one_section_synthesises_only_that_section(workspace: Path) -> N
     assert ADDED_SENTENCE in transcript
     pdf_text = " ".join(" ".join(page.extract_text() for page in PdfReader(folder / "sample-faq.pdf").pages).split())
     assert ADDED_SENTENCE in pdf_text
+
+
+def test_editing_one_plain_sentence_revoices_only_that_sections_plain_narration(workspace: Path) -> None:
+    """A sentence added to one section's plain rendition: only that section's plain narration is
+    synthesised (one utterance spoken); the full narration and every other section are reused."""
+    source = workspace / "sample-faq.md"
+    folder = workspace / "out" / "sample-faq"
+    text = source.read_text(encoding="utf-8")
+    plain = text.index("::: plain", text.index("{#called-back}"))
+    first_end = text.index("\n", plain + len("::: plain\n"))
+    source.write_text(text[:first_end] + " Ask us if you are not sure." + text[first_end:], encoding="utf-8")
+    already = len(cache_log(workspace))
+    build(source, options(workspace))
+    new_events = cache_log(workspace)[already:]
+    synthesised = [(e["rendition"], section_of(e), e["utterances"]) for e in new_events if e["event"] == "synthesised"]
+    assert synthesised == [("plain", "called-back", 1)]
+    transcript = (folder / "audio" / "plain" / "03-called-back.vtt").read_text(encoding="utf-8")
+    assert "Ask us if you are not sure." in transcript
+    assert "Ask us if you are not sure." not in (folder / "audio" / "03-called-back.vtt").read_text(encoding="utf-8")
 
 
 def test_an_invalid_source_after_a_good_build_keeps_the_previous_output(workspace: Path) -> None:

@@ -29,10 +29,10 @@ from mutagen.mp3 import MP3, BitrateMode
 
 from importlib.metadata import version
 
-from .. import audio_ffmpeg, formats
+from .. import audio_ffmpeg
 from ..cache import check_memo, file_digest, fingerprint
 from ..config import setting
-from ..formats.audio import read_timings, section_file
+from ..formats.audio import FULL, RENDITIONS, Rendition, read_timings, section_file
 from ..lanes import lanes
 from ..model import Document, Section
 from ..readability import pronunciations
@@ -81,58 +81,71 @@ class Heard:
 
 
 def check(doc: Document, out_dir: Path) -> FormatReport:
-    """Judge every section and the narration's format rules from the files in `out_dir/audio/`."""
+    """Judge every section in both narrations (the full text, and the plain words the page shows)
+    and the narrations' format rules, from the files in `out_dir/audio/` and `out_dir/audio/plain/`."""
     started = time.perf_counter()
     report = FormatReport(FORMAT)
-    folder = out_dir / "audio"
-    if not folder.is_dir():
-        return report.missing(doc, "no audio/ folder")
-    files = {s.id: folder / section_file(s) for s in doc.sections}
-    book, m4b = (out_dir / publication.path for publication in formats.published(FORMAT, doc.name))
-    existing = {sid: path for sid, path in files.items() if path.is_file()}
+    if not FULL.directory(out_dir).is_dir():
+        return report.missing(doc, f"no {FULL.folder}/ folder")
+    files = {(r.name, s.id): r.directory(out_dir) / section_file(s) for r in RENDITIONS for s in doc.sections}
+    existing = {key: path for key, path in files.items() if path.is_file()}
+    wholes = {r.name: r.directory(out_dir) / f"{doc.name}.mp3" for r in RENDITIONS}
+    m4b = FULL.directory(out_dir) / f"{doc.name}.m4b"
     english = doc.meta.lang.lower().startswith("en")
-    heard = _listen_all(existing, recognise=english)
-    loudness = _measure_all([*existing.values(), book, m4b])
-    chapters = _book_chapters(book)
+    heard = _listen_all({f"{r}:{sid}": path for (r, sid), path in existing.items()}, recognise=english)
+    loudness = _measure_all([*existing.values(), *wholes.values(), m4b])
+    chapters = {name: _book_chapters(path) for name, path in wholes.items()}
     for index, section in enumerate(doc.sections):
-        try:
-            report.sections[section.id] = _judge(section, index, existing.get(section.id), heard, chapters, english, report)
-        except Exception as exc:  # noqa: BLE001  (one section that cannot be judged is absent, with the reason)
-            report.sections[section.id] = Presence(False, f"could not be checked: {type(exc).__name__}: {exc}")
+        verdicts = []
+        for rendition in RENDITIONS:
+            try:
+                verdicts.append((rendition, _judge(section, index, rendition, existing.get((rendition.name, section.id)),
+                                                   heard, chapters[rendition.name], english, report)))
+            except Exception as exc:  # noqa: BLE001  (one section that cannot be judged is absent, with the reason)
+                verdicts.append((rendition, Presence(False, f"could not be checked: {type(exc).__name__}: {exc}")))
+        report.sections[section.id] = Presence(all(v.present for _, v in verdicts),
+                                               "; ".join(f"{r.name}: {v.detail}" for r, v in verdicts))
     with report.guard("loudness"):
         _loudness_rules(report, loudness)
     with report.guard("mp3 format"):
-        _format_rule(report, [*existing.values(), book])
-    with report.guard("chapters"):
-        _chapter_rules(report, doc, book, chapters, m4b, heard)
-    with report.guard("timings"):
-        _timings_rule(report, doc, folder, heard)
-    with report.guard("playlist"):
-        _playlist_rule(report, doc, folder)
+        _format_rule(report, [path for path in [*existing.values(), *wholes.values()] if path.suffix == ".mp3"])
+    for rendition in RENDITIONS:
+        folder = rendition.directory(out_dir)
+        with report.guard(_named(rendition, "chapters")):
+            _chapter_rules(report, doc, rendition, wholes[rendition.name], chapters[rendition.name],
+                           m4b if rendition.audiobook else None, heard)
+        with report.guard(_named(rendition, "timings")):
+            _timings_rule(report, doc, rendition, folder, heard)
+        with report.guard(_named(rendition, "playlist")):
+            _playlist_rule(report, doc, rendition, folder)
     report.figures["check_seconds"] = round(time.perf_counter() - started, 1)
     return report
 
 
-def _judge(section: Section, index: int, path: Path | None, heard: dict[str, Heard],
+def _judge(section: Section, index: int, rendition: Rendition, path: Path | None, heard: dict[str, Heard],
            chapters: list[tuple[str, float, float]], english: bool, report: FormatReport) -> Presence:
-    """Present when file, length, recognition, tags and chapter all agree with the section."""
+    """Present when file, transcript, length, recognition, tags and chapter all agree with what the
+    section's narration in this rendition says."""
     if path is None:
-        return Presence(False, f"{section_file(section)} missing")
+        return Presence(False, f"{rendition.folder}/{section_file(section)} missing")
     problems: list[str] = []
-    said = _transcript_words(path.with_suffix(".vtt"), section, report)
+    label = section.id if rendition is FULL else f"{section.id} ({rendition.name})"
+    said_text = " ".join(u.text for u in rendition.script(section))
+    passages = section.full_passages if rendition is FULL else section.plain_passages
+    said = _transcript_words(path.with_suffix(".vtt"), section, passages, label, report)
     if said:
         problems.append(said)
-    listened = heard[section.id]
-    spoken_words = len(words(section.narration_text))
+    listened = heard[f"{rendition.name}:{section.id}"]
+    spoken_words = len(words(said_text))
     wpm = spoken_words / (listened.seconds / 60) if listened.seconds else 0.0
     low, high = setting("words_per_minute")
-    report.figures.setdefault("words_per_minute", {})[section.id] = round(wpm)
-    report.figures.setdefault("seconds", {})[section.id] = round(listened.seconds, 2)
+    report.figures.setdefault("words_per_minute", {})[label] = round(wpm)
+    report.figures.setdefault("seconds", {})[label] = round(listened.seconds, 2)
     if not low <= wpm <= high:
         problems.append(f"{listened.seconds:.0f} s for {spoken_words} words is {wpm:.0f} wpm (need {low}-{high})")
     if english:
-        found = recall(section.narration_text, listened.transcript)
-        report.figures.setdefault("recall", {})[section.id] = round(found, 3)
+        found = recall(said_text, listened.transcript)
+        report.figures.setdefault("recall", {})[label] = round(found, 3)
         need = float(setting("asr_recall_min"))
         if found < need:
             problems.append(f"speech recognition heard {found:.0%} of its content words (need {need:.0%})")
@@ -143,21 +156,21 @@ def _judge(section: Section, index: int, path: Path | None, heard: dict[str, Hea
         problems.append(f"no chapter {index + 1} titled {section.title!r} in the whole narration")
     if problems:
         return Presence(False, "; ".join(problems))
-    heard_share = report.figures.get("recall", {}).get(section.id)
+    heard_share = report.figures.get("recall", {}).get(label)
     return Presence(True, f"{wpm:.0f} wpm" + (f", {heard_share:.0%} of content words heard" if heard_share is not None else ""))
 
 
-def _transcript_words(vtt: Path, section: Section, report: FormatReport) -> str:
+def _transcript_words(vtt: Path, section: Section, passages: tuple[str, ...], label: str, report: FormatReport) -> str:
     """What the narration says, from its built WebVTT transcript: the heading first, then at least
-    `presence_ratio` of the section's words (table cells, notes and picture descriptions included).
-    Returns the problem, or "" when the transcript holds the section."""
+    `presence_ratio` of the words it must say (table cells, notes and picture descriptions included).
+    Returns the problem, or "" when the transcript holds them."""
     if not vtt.is_file():
         return f"{vtt.name} missing"
     cues = [block.split("\n", 2)[2] for block in vtt.read_text(encoding="utf-8").split("\n\n")
             if block.count("\n") >= 2 and " --> " in block.split("\n")[1]]
-    verdict = judge(section.title, section.full_passages,
+    verdict = judge(section.title, passages,
                     bool(cues) and in_order_ratio(section.title, cues[0]) >= 0.99, html.unescape(" ".join(cues)))
-    report.figures.setdefault("transcript", {})[section.id] = verdict.detail
+    report.figures.setdefault("transcript", {})[label] = verdict.detail
     return "" if verdict.present else f"transcript {vtt.name}: {verdict.detail}"
 
 
@@ -325,11 +338,17 @@ def _in_lane(pool: ProcessPoolExecutor, piece: bytes) -> Future[str]:
 
 
 def _measure_all(paths: list[Path]) -> dict[str, audio_ffmpeg.Loudness | None]:
-    """EBU R128 loudness and true peak of every file that exists."""
+    """EBU R128 loudness and true peak of every file that exists, by folder and name
+    ("audio/01-where.mp3", "plain/01-where.mp3": the two narrations' files share names)."""
     present = [p for p in paths if p.is_file()]
     with ThreadPoolExecutor(max_workers=lanes().width) as pool:
-        measured = dict(zip([p.name for p in present], pool.map(lambda p: lanes().run(_loudness, p), present)))
-    return {p.name: measured.get(p.name) for p in paths}
+        measured = dict(zip([_where(p) for p in present], pool.map(lambda p: lanes().run(_loudness, p), present)))
+    return {_where(p): measured.get(_where(p)) for p in paths}
+
+
+def _where(path: Path) -> str:
+    """A built file's folder and name, as the rules name it."""
+    return f"{path.parent.name}/{path.name}"
 
 
 def _loudness(path: Path) -> audio_ffmpeg.Loudness:
@@ -417,32 +436,42 @@ def _format_rule(report: FormatReport, mp3s: list[Path]) -> None:
     report.rule("mp3 format", not wrong, "; ".join(wrong) or f"mono {rate} Hz CBR {kbps} kbps")
 
 
-def _chapter_rules(report: FormatReport, doc: Document, book: Path, chapters: list[tuple[str, float, float]],
-                   m4b: Path, heard: dict[str, Heard]) -> None:
-    """Both whole narrations have one chapter per section, in order, as long as the section file."""
+def _named(rendition: Rendition, rule: str) -> str:
+    """A rule's name for one narration: as it was for the full text, "plain ..." for the plain one."""
+    return rule if rendition is FULL else f"{rendition.name} {rule}"
+
+
+def _chapter_rules(report: FormatReport, doc: Document, rendition: Rendition, book: Path,
+                   chapters: list[tuple[str, float, float]], m4b: Path | None, heard: dict[str, Heard]) -> None:
+    """The whole narration (and the audiobook, for the full text) has one chapter per section, in
+    order, as long as the section file."""
     titles = [s.title for s in doc.sections]
     got = [c[0] for c in chapters]
     starts = [c[1] for c in chapters]
     in_order = got == titles and starts == sorted(starts)
-    report.rule(f"{book.name} chapters", in_order,
+    report.rule(_named(rendition, f"{book.name} chapters"), in_order,
                 f"{len(got)} CHAP frames in section order" if in_order else f"chapters {got} at {starts} but sections {titles}")
-    report.figures["chapters"] = [{"title": t, "start": round(s, 3), "end": round(e, 3)} for t, s, e in chapters]
-    lengths = [f"{s.id}: chapter {e - b:.2f} s, file {heard[s.id].seconds:.2f} s"
+    report.figures[_named(rendition, "chapters")] = [{"title": t, "start": round(s, 3), "end": round(e, 3)}
+                                                     for t, s, e in chapters]
+    files = {s.id: heard.get(f"{rendition.name}:{s.id}") for s in doc.sections}
+    lengths = [f"{s.id}: chapter {e - b:.2f} s, file {files[s.id].seconds:.2f} s"
                for s, (_, b, e) in zip(doc.sections, chapters)
-               if s.id in heard and abs((e - b) - heard[s.id].seconds) > 2 * MP3_FRAME / int(setting("sample_rate"))]
-    report.rule("chapter lengths", not lengths, "; ".join(lengths) or "every chapter as long as its section file")
-    in_m4b = [c[0] for c in _m4b_chapters(m4b)] if m4b.is_file() else []
-    report.rule(f"{m4b.name} chapters", in_m4b == titles,
-                f"{len(in_m4b)} chapters in section order" if in_m4b == titles else f"chapters {in_m4b} but sections {titles}")
+               if files[s.id] and abs((e - b) - files[s.id].seconds) > 2 * MP3_FRAME / int(setting("sample_rate"))]
+    report.rule(_named(rendition, "chapter lengths"), not lengths, "; ".join(lengths) or "every chapter as long as its section file")
+    if m4b is not None:
+        in_m4b = [c[0] for c in _m4b_chapters(m4b)] if m4b.is_file() else []
+        report.rule(f"{m4b.name} chapters", in_m4b == titles,
+                    f"{len(in_m4b)} chapters in section order" if in_m4b == titles else f"chapters {in_m4b} but sections {titles}")
 
 
-def _timings_rule(report: FormatReport, doc: Document, folder: Path, heard: dict[str, Heard]) -> None:
+def _timings_rule(report: FormatReport, doc: Document, rendition: Rendition, folder: Path, heard: dict[str, Heard]) -> None:
     """timings.json (read by EPUB overlays) and each WebVTT transcript agree with the files."""
+    name = _named(rendition, "timings")
     try:
         timings = read_timings(folder)
         listed = {entry["id"]: entry for entry in timings["sections"]}
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        report.rule("timings", False, f"timings.json unreadable: {exc}")
+        report.rule(name, False, f"timings.json unreadable: {exc}")
         return
     wrong = []
     for section in doc.sections:
@@ -452,20 +481,22 @@ def _timings_rule(report: FormatReport, doc: Document, folder: Path, heard: dict
             continue
         clips = entry.get("clips", [])
         ends = [c["end"] for c in clips]
-        if section.id in heard and abs(entry["duration"] - heard[section.id].seconds) > TOLERANCE_S:
-            wrong.append(f"{section.id}: duration {entry['duration']} s but file {heard[section.id].seconds:.3f} s")
-        if not clips or clips[0]["target"] != section.id or ends != sorted(ends) or ends[-1] > entry["duration"]:
+        file = heard.get(f"{rendition.name}:{section.id}")
+        if file and abs(entry["duration"] - file.seconds) > TOLERANCE_S:
+            wrong.append(f"{section.id}: duration {entry['duration']} s but file {file.seconds:.3f} s")
+        opener = rendition.script(section)[0].target
+        if not clips or clips[0]["target"] != opener or ends != sorted(ends) or ends[-1] > entry["duration"]:
             wrong.append(f"{section.id}: clips out of order or past the end")
         vtt = folder / section_file(section, ".vtt")
         cues = vtt.read_text(encoding="utf-8").count(" --> ") if vtt.is_file() else 0
         if cues != len(clips):
             wrong.append(f"{vtt.name}: {cues} cues for {len(clips)} clips")
-    report.rule("timings", not wrong, "; ".join(wrong) or "timings.json and every transcript match the files")
+    report.rule(name, not wrong, "; ".join(wrong) or "timings.json and every transcript match the files")
 
 
-def _playlist_rule(report: FormatReport, doc: Document, folder: Path) -> None:
+def _playlist_rule(report: FormatReport, doc: Document, rendition: Rendition, folder: Path) -> None:
     """The M3U8 playlist lists every section file in reading order."""
     playlist = folder / f"{doc.name}.m3u8"
     entries = [line for line in playlist.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")] if playlist.is_file() else []
     expected = [section_file(s) for s in doc.sections]
-    report.rule("playlist", entries == expected, "every section in order" if entries == expected else f"lists {entries}")
+    report.rule(_named(rendition, "playlist"), entries == expected, "every section in order" if entries == expected else f"lists {entries}")

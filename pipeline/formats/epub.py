@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import posixpath
+import re
 import textwrap
 import uuid
 import zipfile
@@ -36,7 +37,9 @@ from ..config import STYLES_DIR
 from ..errors import PipelineError
 from ..model import Document, Metadata, Section
 from ..page import document, heading
-from .audio import TIMINGS, read_timings
+from ..page import mark_glossary
+from ..reading import plain_heading
+from .audio import RENDITIONS, TIMINGS, read_timings
 
 if TYPE_CHECKING:
     from ..build import BuildOptions
@@ -54,6 +57,9 @@ STORED_SUFFIXES = (".mp3", ".png", ".jpg")  # already compressed: deflating them
 ZIP_EPOCH = dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)  # the earliest time a zip entry can hold
 
 CSS_PATH = "styles/epub.css"
+GLOSSARY_PATH = "words-to-know.xhtml"
+GLOSSARY_TITLE = "Words to know"
+PLAIN_TITLE = "In plain words"
 COVER_IMAGE_PATH = "images/cover.svg"
 COVER_PAGE_PATH = "cover.xhtml"
 NAV_NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
@@ -70,7 +76,8 @@ class Clip:
 
 @dataclass(frozen=True)
 class Narration:
-    """A section's built narration, as the audio format wrote it."""
+    """A section's built narration in one rendition, as the audio format wrote it; `file` is its
+    path in the book ("audio/01-where.mp3", "audio/plain/01-where.mp3")."""
 
     section_id: str
     file: str
@@ -92,7 +99,15 @@ class ContentDocument(epub.EpubHtml):
 
 
 class Writer(epub.EpubWriter):
-    """ebooklib's writer with landmarks hidden (for apps, not a second contents page) and EPUB 3 names."""
+    """ebooklib's writer with landmarks hidden (for apps, not a second contents page) and EPUB 3
+    names, and the book's language on the package itself (`xml:lang`, which Ace requires)."""
+
+    def _write_opf_file(self, root: etree._Element) -> None:
+        """The package document, its `<package>` carrying the book's language."""
+        language = next((value for value, _ in self.book.get_metadata("DC", "language")), None)
+        if language:
+            root.set("{http://www.w3.org/XML/1998/namespace}lang", language)
+        super()._write_opf_file(root)
 
     def _get_nav(self, item: epub.EpubNav) -> bytes:
         """The nav document with `hidden` on its landmarks and EPUB 3 landmark names."""
@@ -118,10 +133,11 @@ def published(name: str) -> tuple[formats.Publication, ...]:
 def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
     """Write `NAME.epub`, with Media Overlays when the audio format is part of this build."""
     moment = modified_time(options.source_date_epoch)
-    narrations = read_narrations(doc, out_dir / "audio") if options.wants("audio") else {}
+    narrations = read_narrations(doc, out_dir) if options.wants("audio") else {}
     book = assemble(doc, narrations)
     staged = io.BytesIO()
-    writer = Writer(staged, book, {"mtime": moment, "play_order": {"enabled": True}, "landmark_title": "Landmarks"})
+    writer = Writer(staged, book, {"mtime": moment, "play_order": {"enabled": True}, "landmark_title": "Landmarks",
+                                   "epub3_pages": False})  # a handout has no print pages to list
     writer.process()
     writer.write()
     return write_atomic(out_dir / formats.main_file(NAME, doc.name), repack(staged.getvalue(), moment))
@@ -141,29 +157,32 @@ def identifier(meta: Metadata, name: str) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'faq-pipeline:{name}:{meta.title}')}"
 
 
-def read_narrations(doc: Document, audio_dir: Path) -> dict[str, Narration]:
-    """Every section's MP3 and clip times from the built `audio/timings.json`."""
-    timings_path = audio_dir / TIMINGS
-    try:
-        timings = read_timings(audio_dir)
-    except (OSError, ValueError) as exc:
-        raise PipelineError(f"EPUB read-aloud needs the built narration: cannot read {timings_path}: {exc}") from None
-    entries = {entry["id"]: entry for entry in timings.get("sections", [])}
-    narrations: dict[str, Narration] = {}
-    for section in doc.sections:
-        entry = entries.get(section.id)
-        if entry is None:
-            raise PipelineError(f"{timings_path} has no narration for section '{section.id}'")
-        audio_path = audio_dir / Path(str(entry.get("file", ""))).name
-        if not audio_path.is_file():
-            raise PipelineError(f"EPUB read-aloud: {audio_path} for section '{section.id}' is missing")
+def read_narrations(doc: Document, out_dir: Path) -> dict[str, list[Narration]]:
+    """Every section's MP3s and clip times from each rendition's built `timings.json`: the full
+    text's narration, then the plain words'."""
+    narrations: dict[str, list[Narration]] = {section.id: [] for section in doc.sections}
+    for rendition in RENDITIONS:
+        audio_dir = rendition.directory(out_dir)
+        timings_path = audio_dir / TIMINGS
         try:
-            clips = [Clip(str(c["target"]), float(c["begin"]), float(c["end"])) for c in entry["clips"]]
-            seconds = float(entry.get("duration") or clips[-1].end)
-        except (KeyError, TypeError, ValueError, IndexError):
-            raise PipelineError(f"{timings_path}: the clips of section '{section.id}' are malformed") from None
-        narrations[section.id] = Narration(section.id, audio_path.name, audio_path.read_bytes(),
-                                           with_pauses(clips, seconds))
+            timings = read_timings(audio_dir)
+        except (OSError, ValueError) as exc:
+            raise PipelineError(f"EPUB read-aloud needs the built narration: cannot read {timings_path}: {exc}") from None
+        entries = {entry["id"]: entry for entry in timings.get("sections", [])}
+        for section in doc.sections:
+            entry = entries.get(section.id)
+            if entry is None:
+                raise PipelineError(f"{timings_path} has no narration for section '{section.id}'")
+            audio_path = audio_dir / Path(str(entry.get("file", ""))).name
+            if not audio_path.is_file():
+                raise PipelineError(f"EPUB read-aloud: {audio_path} for section '{section.id}' is missing")
+            try:
+                clips = [Clip(str(c["target"]), float(c["begin"]), float(c["end"])) for c in entry["clips"]]
+                seconds = float(entry.get("duration") or clips[-1].end)
+            except (KeyError, TypeError, ValueError, IndexError):
+                raise PipelineError(f"{timings_path}: the clips of section '{section.id}' are malformed") from None
+            narrations[section.id].append(Narration(section.id, f"{rendition.folder}/{audio_path.name}",
+                                                    audio_path.read_bytes(), with_pauses(clips, seconds)))
     return narrations
 
 
@@ -174,8 +193,9 @@ def with_pauses(clips: list[Clip], seconds: float) -> tuple[Clip, ...]:
     return tuple(Clip(clip.target, clip.begin, end) for clip, end in zip(clips, ends))
 
 
-def assemble(doc: Document, narrations: dict[str, Narration]) -> epub.EpubBook:
-    """The whole book in ebooklib's model: metadata, cover, sections, overlays, nav and NCX."""
+def assemble(doc: Document, narrations: dict[str, list[Narration]]) -> epub.EpubBook:
+    """The whole book in ebooklib's model: metadata, cover, sections (full answer, then in plain
+    words), the glossary, overlays, nav and NCX."""
     book = epub.EpubBook()
     describe(book, doc, narrations)
     style = book.add_item(epub.EpubItem(uid="style", file_name=CSS_PATH, media_type="text/css",
@@ -190,25 +210,27 @@ def assemble(doc: Document, narrations: dict[str, Narration]) -> epub.EpubBook:
     for number, picture in enumerate(doc.pictures, start=1):
         book.add_item(epub.EpubImage(uid=f"picture-{number}", file_name=picture.href,
                                      media_type=picture.media_type, content=picture.path.read_bytes()))
-    chapters = [book.add_item(chapter(doc, section, owners)) for section in doc.sections]
+    uses: dict[str, list[tuple[Section, str]]] = {term: [] for term in doc.meta.glossary}
+    chapters = [book.add_item(chapter(doc, section, owners, uses)) for section in doc.sections]
     for section, item in zip(doc.sections, chapters):
-        if section.id in narrations:
+        if narrations.get(section.id):
             add_overlay(book, item, section, narrations[section.id])
     if narrations:
-        total = sum(n.duration for n in narrations.values())
+        total = sum(n.duration for said in narrations.values() for n in said)
         book.add_metadata(None, "meta", clock(total), {"property": "media:duration"})
         book.add_metadata(None, "meta", ACTIVE_CLASS, {"property": "media:active-class"})
-    book.toc = chapters
-    book.spine = [cover, nav, *chapters]
+    words = [book.add_item(glossary_page(doc, uses))] if doc.meta.glossary else []
+    book.toc = chapters + words
+    book.spine = [cover, nav, *chapters, *words]
     book.guide = [
         {"type": "title-page", "href": COVER_PAGE_PATH, "title": "Title page"},
         {"type": "toc", "href": nav.file_name, "title": "Contents"},
         {"type": "text", "href": chapters[0].file_name, "title": doc.sections[0].title},
-    ]
+    ] + [{"type": "glossary", "href": GLOSSARY_PATH, "title": GLOSSARY_TITLE} for _ in words]
     return book
 
 
-def describe(book: epub.EpubBook, doc: Document, narrations: dict[str, Narration]) -> None:
+def describe(book: epub.EpubBook, doc: Document, narrations: dict[str, list[Narration]]) -> None:
     """Dublin Core and EPUB Accessibility 1.1 metadata."""
     meta = doc.meta
     book.set_identifier(identifier(meta, doc.name))
@@ -262,10 +284,10 @@ def id_owners(doc: Document) -> dict[str, str]:
     owners: dict[str, str] = {}
     for section in doc.sections:
         owners[section.id] = chapter_path(section)
-        fragment = lxml.html.fragment_fromstring(section.full_html, create_parent="div")
-        for element in fragment.iter():
-            if isinstance(element.tag, str) and element.get("id"):
-                owners.setdefault(element.get("id"), chapter_path(section))
+        for html in (section.full_html, section.plain_html):
+            for element in lxml.html.fragment_fromstring(html, create_parent="div").iter():
+                if isinstance(element.tag, str) and element.get("id"):
+                    owners.setdefault(element.get("id"), chapter_path(section))
     return owners
 
 
@@ -274,18 +296,59 @@ def chapter_path(section: Section) -> str:
     return f"text/{section.id}.xhtml"
 
 
-def chapter(doc: Document, section: Section, owners: dict[str, str]) -> ContentDocument:
-    """One section's content document: its heading (with the section id), then its full text."""
+def chapter(doc: Document, section: Section, owners: dict[str, str],
+            uses: dict[str, list[tuple[Section, str]]]) -> ContentDocument:
+    """One section's content document: its heading (with the section id), the full answer, then
+    the same answer in plain words; each glossary term's first use links to its definition."""
+    used: set[str] = set()
+
+    def term_link(term: str, said: str) -> lxml.html.HtmlElement:
+        ident = f"{section.id}_g{sum(len(u) for u in uses.values()) + 1}"
+        uses[term].append((section, ident))
+        link = lxml.html.Element("a", {"class": "term", "id": ident, "href": f"../{GLOSSARY_PATH}#{definition_id(term)}",
+                                       "epub:type": "noteref", "role": "doc-noteref"})
+        link.text = said
+        return link
+
+    path = chapter_path(section)
+    full = xhtml_fragment(mark_glossary(section.full_html, doc.meta.glossary, term_link, used), path, owners)
+    plain = xhtml_fragment(mark_glossary(section.plain_html, doc.meta.glossary, term_link, used), path, owners)
+    plain_id = escape(plain_heading(section.id), quote=True)
     body = (
         f'<main>\n<section epub:type="chapter" role="doc-chapter" aria-labelledby="{escape(section.id, quote=True)}">\n'
-        f"{heading(section.id, section.title, level=1)}\n"
-        f"{xhtml_fragment(section.full_html, chapter_path(section), owners)}\n"
+        f"{heading(section.id, section.title, level=1)}\n{full}\n"
+        f'<section class="plain" aria-labelledby="{plain_id}">\n<h2 id="{plain_id}">{PLAIN_TITLE}</h2>\n{plain}\n</section>\n'
         f"</section>\n</main>"
     )
     head = f'<link rel="stylesheet" type="text/css" href="../{CSS_PATH}"/>\n'
     page = document(doc, body, title=section.title, head=head, xhtml=True)
-    return ContentDocument(uid=f"chapter-{section.id}", file_name=chapter_path(section), title=section.title,
-                           lang=doc.meta.lang, content=well_formed(page, chapter_path(section)))
+    return ContentDocument(uid=f"chapter-{section.id}", file_name=path, title=section.title,
+                           lang=doc.meta.lang, content=well_formed(page, path))
+
+
+def definition_id(term: str) -> str:
+    """The id of a glossary term's definition (what a term link points at)."""
+    return "def-" + (re.sub(r"[^a-z0-9]+", "-", term.lower()).strip("-") or "term")
+
+
+def glossary_page(doc: Document, uses: dict[str, list[tuple[Section, str]]]) -> ContentDocument:
+    """The glossary at the end of the book: every term and its plain definition, each with links
+    back to where the chapters use it (a reading app shows the definition as a pop-up from there)."""
+    entries = []
+    for term in sorted(doc.meta.glossary, key=str.lower):
+        back = ", ".join(f'<a href="{chapter_path(section)}#{ident}">{escape(section.title)}</a>'
+                         for section, ident in uses[term])
+        back_line = f' <span class="back">Back to: {back}</span>' if back else ""
+        entries.append(f'<dt id="term-{definition_id(term)[4:]}"><dfn>{escape(term)}</dfn></dt>\n'
+                       f'<dd><span id="{definition_id(term)}">{escape(doc.meta.glossary[term])}</span>{back_line}</dd>')
+    body = (
+        f'<main>\n<section epub:type="glossary" role="doc-glossary" aria-labelledby="words-to-know">\n'
+        f'<h1 id="words-to-know">{GLOSSARY_TITLE}</h1>\n<dl>\n' + "\n".join(entries) + "\n</dl>\n</section>\n</main>"
+    )
+    head = f'<link rel="stylesheet" type="text/css" href="{CSS_PATH}"/>\n'
+    page = document(doc, body, title=GLOSSARY_TITLE, head=head, xhtml=True)
+    return ContentDocument(uid="glossary", file_name=GLOSSARY_PATH, title=GLOSSARY_TITLE, lang=doc.meta.lang,
+                           content=well_formed(page, GLOSSARY_PATH))
 
 
 def xhtml_fragment(html: str, own_path: str, owners: dict[str, str]) -> str:
@@ -383,21 +446,22 @@ def cover_svg(meta: Metadata) -> str:
 """
 
 
-def add_overlay(book: epub.EpubBook, item: ContentDocument, section: Section, narration: Narration) -> None:
-    """Embed a section's MP3 and its SMIL overlay, and tie the overlay to the content document."""
+def add_overlay(book: epub.EpubBook, item: ContentDocument, section: Section, narrations: list[Narration]) -> None:
+    """Embed a section's MP3s (full answer, then plain words) and its SMIL overlay, and tie the
+    overlay to the content document."""
     ids = element_ids(item.content)
-    stray = [clip.target for clip in narration.clips if clip.target not in ids]
+    stray = [clip.target for narration in narrations for clip in narration.clips if clip.target not in ids]
     if stray:
         raise PipelineError(f"narration of section '{section.id}' targets ids not in its text: {', '.join(stray[:5])}")
-    audio_path = f"audio/{narration.file}"
-    book.add_item(epub.EpubItem(uid=f"audio-{section.id}", file_name=audio_path, media_type="audio/mpeg",
-                                content=narration.audio))
+    for narration in narrations:
+        book.add_item(epub.EpubItem(uid=f"audio-{narration.file.replace('/', '-')}", file_name=narration.file,
+                                    media_type="audio/mpeg", content=narration.audio))
     overlay_id = f"overlay-{section.id}"
     book.add_item(epub.EpubSMIL(uid=overlay_id, file_name=f"overlays/{section.id}.smil",
-                                content=smil(item.file_name, audio_path, section, narration)))
+                                content=smil(item.file_name, section, narrations)))
     item.media_overlay = overlay_id
-    book.add_metadata(None, "meta", clock(narration.duration), {"property": "media:duration",
-                                                                "refines": f"#{overlay_id}"})
+    book.add_metadata(None, "meta", clock(sum(n.duration for n in narrations)),
+                      {"property": "media:duration", "refines": f"#{overlay_id}"})
 
 
 def element_ids(content: bytes) -> set[str]:
@@ -405,14 +469,16 @@ def element_ids(content: bytes) -> set[str]:
     return {str(value) for value in etree.fromstring(content).xpath("//@id")}
 
 
-def smil(text_path: str, audio_path: str, section: Section, narration: Narration) -> bytes:
-    """The Media Overlay: each heading and sentence id paired with its clip of the section's MP3."""
+def smil(text_path: str, section: Section, narrations: list[Narration]) -> bytes:
+    """The Media Overlay: each heading, sentence, row, picture and note id paired with its clip of
+    the section's MP3s, the full answer's then the plain words'."""
+    clips = [(narration.file, clip) for narration in narrations for clip in narration.clips]
     pars = "\n".join(
         f'<par id="par-{index}">'
         f'<text src="../{escape(text_path, quote=True)}#{escape(clip.target, quote=True)}"/>'
-        f'<audio src="../{escape(audio_path, quote=True)}" clipBegin="{clip.begin:.3f}s" clipEnd="{clip.end:.3f}s"/>'
+        f'<audio src="../{escape(file, quote=True)}" clipBegin="{clip.begin:.3f}s" clipEnd="{clip.end:.3f}s"/>'
         f"</par>"
-        for index, clip in enumerate(narration.clips, start=1)
+        for index, (file, clip) in enumerate(clips, start=1)
     )
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n'

@@ -21,14 +21,13 @@ from typing import TYPE_CHECKING
 
 import fontpkg_atkinson_hyperlegible
 import lxml.html
-from lxml import etree
 
 from .. import fonts, formats, pictures
 from ..cache import fingerprint, write_atomic
 from ..config import STYLES_DIR
 from ..model import Document, Section
-from ..page import document, heading, text
-from .audio import read_timings, section_file
+from ..page import fragment, serialize, document, heading, mark_glossary, text
+from .audio import RENDITIONS, read_timings, section_file
 
 if TYPE_CHECKING:
     from ..build import BuildOptions
@@ -52,8 +51,6 @@ URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "poster",
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
 FULL_NOTE = "This is the original text, with more detail."
-FULL_NOTE_HEARD = "This is the original text, with more detail. It is also what the recording says."
-NO_MARKUP = {"a", "abbr", "dfn", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "summary"}
 
 
 @dataclass(frozen=True)
@@ -101,19 +98,21 @@ def font_faces(faces: list[tuple[str, str, str]]) -> str:
     return fonts.face_rules(faces, extra=" font-display: swap;")
 
 
-def recordings(doc: Document, out_dir: Path) -> dict[str, Recording]:
-    """Each section's narration MP3 that exists beside the page, by section id."""
-    lengths: dict[str, float] = {}
-    try:
-        timings = read_timings(out_dir / "audio")
-        lengths = {s["file"]: float(s["duration"]) for s in timings.get("sections", [])}
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    found: dict[str, Recording] = {}
-    for section in doc.sections:
-        name = section_file(section)
-        if (out_dir / "audio" / name).is_file():
-            found[section.id] = Recording(f"audio/{name}", lengths.get(name))
+def recordings(doc: Document, out_dir: Path) -> dict[tuple[str, str], Recording]:
+    """Each section's narration MP3s that exist beside the page, by (rendition, section id): the
+    plain one plays beside the plain answer, the full one inside the full answer."""
+    found: dict[tuple[str, str], Recording] = {}
+    for rendition in RENDITIONS:
+        folder = rendition.directory(out_dir)
+        try:
+            timings = read_timings(folder)
+            lengths = {s["file"]: float(s["duration"]) for s in timings.get("sections", [])}
+        except (OSError, ValueError, KeyError, TypeError):
+            lengths = {}
+        for section in doc.sections:
+            name = section_file(section)
+            if (folder / name).is_file():
+                found[rendition.name, section.id] = Recording(f"{rendition.folder}/{name}", lengths.get(name))
     return found
 
 
@@ -134,7 +133,7 @@ def offers(doc: Document, out_dir: Path, options: BuildOptions) -> list[tuple[st
     return offered
 
 
-def page_html(doc: Document, css: str, found: dict[str, Recording], offered: list[tuple[str, str, str]]) -> str:
+def page_html(doc: Document, css: str, found: dict[tuple[str, str], Recording], offered: list[tuple[str, str, str]]) -> str:
     """The whole page: header, ways to read, contents, answers, glossary, footer."""
     ids = PageIds(doc)
     body = "\n".join([
@@ -143,7 +142,8 @@ def page_html(doc: Document, css: str, found: dict[str, Recording], offered: lis
         other_ways(offered, ids),
         contents(doc, ids),
         f'<main id="{ids.main}">',
-        *(answer(doc, section, found.get(section.id), ids) for section in doc.sections),
+        *(answer(doc, section, found.get(("plain", section.id)), found.get(("full", section.id)), ids)
+          for section in doc.sections),
         glossary(doc, ids),
         "</main>",
         footer(doc, ids),
@@ -181,6 +181,13 @@ class PageIds:
         self.contents = self.new("contents")
         self.glossary = self.new("glossary")
         self.terms = {term: self.new(f"glossary-{slug(term)}") for term in sorted(doc.meta.glossary, key=str.lower)}
+
+    def term_link(self, term: str, said: str) -> lxml.html.HtmlElement:
+        """A glossary term's first use in an answer: a link to its definition, which describes it."""
+        link = lxml.html.Element("a", {"class": "term", "href": f"#{self.terms[term]}",
+                                       "aria-describedby": f"{self.terms[term]}-meaning"})
+        link.text = said
+        return link
 
     def new(self, wanted: str) -> str:
         """wanted, or wanted-2, -3... if a section already uses it."""
@@ -237,26 +244,34 @@ def contents(doc: Document, ids: PageIds) -> str:
     )
 
 
-def answer(doc: Document, section: Section, recording: Recording | None, ids: PageIds) -> str:
-    """One question: heading, player, plain answer with glossary links, the full text folded away."""
+def answer(doc: Document, section: Section, plain: Recording | None, full: Recording | None, ids: PageIds) -> str:
+    """One question: heading, the player of the plain words beside them, the plain answer with
+    glossary links, and the full text folded away with its own player."""
     parts = [f'<section class="answer measure" aria-labelledby="{section.id}">', heading(section.id, section.title)]
-    if recording is not None:
-        length = f" · {duration_words(recording.seconds)}" if recording.seconds else ""
-        parts.append(
-            '<div class="listen">\n'
-            f'<p class="listen-label" aria-hidden="true">Listen to this answer{length}</p>\n'
-            f'<audio controls preload="none" src="{escape(recording.href, quote=True)}" '
-            f'aria-label="{escape(f"Listen to the answer: {section.title}", quote=True)}"></audio>\n</div>'
-        )
+    if plain is not None:
+        parts.append(player(plain, "Listen to this answer", f"Listen to the answer in plain words: {section.title}"))
     shown = {picture.href for picture in doc.pictures}
-    parts.append(f'<div class="plain">\n{mark_glossary(safe_fragment(section.plain_html, shown), doc, ids)}\n</div>')
+    plain = mark_glossary(safe_fragment(section.plain_html, shown), doc.meta.glossary, ids.term_link)
+    parts.append(f'<div class="plain">\n{plain}\n</div>')
+    heard = player(full, "Listen to the full answer", f"Listen to the full answer: {section.title}") if full else ""
     parts.append(
         '<details class="original">\n<summary>Read the full, detailed answer</summary>\n'
-        f'<div class="full">\n<p class="full-note">{FULL_NOTE if recording is None else FULL_NOTE_HEARD}</p>\n'
+        f'<div class="full">\n<p class="full-note">{FULL_NOTE}</p>\n{heard}'
         f"{safe_fragment(section.full_html, shown)}\n</div>\n</details>"
     )
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def player(recording: Recording, label: str, name: str) -> str:
+    """A labelled player for one narration MP3, with its length in words."""
+    length = f" · {duration_words(recording.seconds)}" if recording.seconds else ""
+    return (
+        '<div class="listen">\n'
+        f'<p class="listen-label" aria-hidden="true">{text(label)}{length}</p>\n'
+        f'<audio controls preload="none" src="{escape(recording.href, quote=True)}" '
+        f'aria-label="{escape(name, quote=True)}"></audio>\n</div>\n'
+    )
 
 
 def glossary(doc: Document, ids: PageIds) -> str:
@@ -304,22 +319,11 @@ def duration_words(seconds: float | None) -> str:
     return f"about {minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def _fragment(html: str) -> lxml.html.HtmlElement:
-    """Parse an HTML fragment under one <div> so it can be walked and changed safely."""
-    return lxml.html.fragment_fromstring(html or "", create_parent="div")
-
-
-def _serialize(root: lxml.html.HtmlElement) -> str:
-    """The children of a fragment's wrapper <div>, back as HTML text."""
-    inner = escape(root.text or "", quote=False)
-    return inner + "".join(lxml.html.tostring(child, encoding="unicode", method="html") for child in root)
-
-
 def safe_fragment(html: str, pictures: set[str] | frozenset[str] = frozenset()) -> str:
     """A fragment with no active content: no scripts, frames, handlers, styles or script URLs, and
     no picture but the vetted ones published beside the page (`pictures`, their hrefs); headings
     inside it demoted below the section's h2 so the outline stays in order."""
-    root = _fragment(html)
+    root = fragment(html)
     for element in list(root.iter()):
         if element is root or not isinstance(element.tag, str):
             if element is not root and element.getparent() is not None:
@@ -338,7 +342,7 @@ def safe_fragment(html: str, pictures: set[str] | frozenset[str] = frozenset()) 
             element.tag = "h3"
     for table in list(root.iter("table")):
         scroll_box(table)
-    return _serialize(root)
+    return serialize(root)
 
 
 def scroll_box(table: lxml.html.HtmlElement) -> None:
@@ -350,69 +354,3 @@ def scroll_box(table: lxml.html.HtmlElement) -> None:
     table.addprevious(box)
     box.tail, table.tail = table.tail, None
     box.append(table)
-
-
-def term_pattern(terms: list[str]) -> re.Pattern[str] | None:
-    """One case-insensitive pattern of whole terms, longest first so "lymph nodes" beats "lymph"."""
-    if not terms:
-        return None
-    ordered = sorted(terms, key=lambda t: (-len(t), t.lower()))
-    alternatives = "|".join(r"\s+".join(re.escape(word) for word in term.split()) for term in ordered)
-    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.I)
-
-
-def mark_glossary(html: str, doc: Document, ids: PageIds) -> str:
-    """Link each glossary term's first use in a section to its definition, touching text nodes only."""
-    pattern = term_pattern(list(doc.meta.glossary))
-    if pattern is None:
-        return html
-    by_key = {" ".join(term.lower().split()): term for term in doc.meta.glossary}
-    root = _fragment(html)
-    _mark_element(root, pattern, by_key, ids, set())
-    return _serialize(root)
-
-
-def _mark_element(element: etree._Element, pattern: re.Pattern[str], by_key: dict[str, str], ids: PageIds, used: set[str]) -> None:
-    """Mark terms in this element's text, then in each child and the text after it, in reading order."""
-    if not isinstance(element.tag, str) or element.tag in NO_MARKUP:
-        return
-    lead, links = _split_text(element.text, pattern, by_key, ids, used)
-    children = list(element)
-    element.text = lead
-    for position, link in enumerate(links):
-        element.insert(position, link)
-    for child in children:
-        _mark_element(child, pattern, by_key, ids, used)
-        lead, links = _split_text(child.tail, pattern, by_key, ids, used)
-        child.tail = lead
-        anchor = child
-        for link in links:
-            anchor.addnext(link)
-            anchor = link
-
-
-def _split_text(value: str | None, pattern: re.Pattern[str], by_key: dict[str, str], ids: PageIds, used: set[str]) -> tuple[str | None, list[etree._Element]]:
-    """A text node cut into the text before the first new term and term links (each with its tail)."""
-    if not value:
-        return value, []
-    lead: str | None = None
-    links: list[etree._Element] = []
-    cursor = 0
-    for match in pattern.finditer(value):
-        term = by_key.get(" ".join(match.group(0).lower().split()))
-        if term is None or term in used:
-            continue
-        used.add(term)
-        before = value[cursor:match.start()]
-        if links:
-            links[-1].tail = before
-        else:
-            lead = before
-        link = lxml.html.Element("a", {"class": "term", "href": f"#{ids.terms[term]}", "aria-describedby": f"{ids.terms[term]}-meaning"})
-        link.text = match.group(0)
-        links.append(link)
-        cursor = match.end()
-    if not links:
-        return value, []
-    links[-1].tail = value[cursor:]
-    return lead, links
