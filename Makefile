@@ -11,7 +11,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 OUT    ?= output
 PAPER  ?= letter
-ENGINE ?= piper
+ENGINE ?= auto
 JOBS   ?=
 # Debian packages and formats are declared once: the packages in pyproject.toml, a format by its
 # module in pipeline/formats/ (read here without the venv, which may not exist yet).
@@ -41,7 +41,7 @@ LEND := $(if $(findstring n,$(MAKE_LETTERS))$(findstring t,$(MAKE_LETTERS))$(fin
 epoch = $(shell git log -1 --format=%ct -- $(1) 2>/dev/null)
 RUN = SOURCE_DATE_EPOCH=$(call epoch,$(1)) $(PY) -m pipeline
 
-.PHONY: all setup $(FORMATS) check test bench clean
+.PHONY: all setup $(FORMATS) check test bench catalog clean
 
 all: $(REPORTS) $(OUT)/index.html $(SHOTS)
 
@@ -88,6 +88,10 @@ test: | $(SETUP)
 
 bench: | $(SETUP)
 	$(PY) -m bench
+
+# The interface words' catalogs: extract every message from the code, merge it into each language.
+catalog: | $(SETUP)
+	$(PY) -m pipeline.words
 
 clean:
 	rm -rf $(OUT) .cache

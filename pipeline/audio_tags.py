@@ -14,6 +14,7 @@ import mutagen
 from mutagen.id3 import COMM, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TRCK, USLT
 
 from .model import Document, Section, Utterance
+from .words import words_for
 
 # ID3 TLAN wants ISO 639-2; a source gives BCP 47. The languages a clinic is likely to publish in.
 ISO_639_2 = {
@@ -46,13 +47,15 @@ def artist(doc: Document) -> str:
 def _common(doc: Document, voice: str, album: str) -> ID3:
     """The tags every file of the narration shares (`album` follows the title: " (in plain words)")."""
     tags = ID3()
-    tags.add(TALB(encoding=3, text=doc.meta.title + album))
+    say = words_for(doc.meta.lang)
+    tags.add(TALB(encoding=3, text=doc.meta.title + say(album) if album else doc.meta.title))
     tags.add(TPE1(encoding=3, text=artist(doc)))
     tags.add(TCON(encoding=3, text="Speech"))
     tags.add(TLAN(encoding=3, text=language(doc.meta.lang)))
     if doc.meta.date:
         tags.add(TDRC(encoding=3, text=doc.meta.date))
-    tags.add(COMM(encoding=3, lang=language(doc.meta.lang), desc="", text=f"Read by a synthetic voice ({voice})."))
+    read_by = say("Read by a synthetic voice ({voice}).", voice=voice)
+    tags.add(COMM(encoding=3, lang=language(doc.meta.lang), desc="", text=read_by))
     return tags
 
 
@@ -75,14 +78,16 @@ def _escape(value: str) -> str:
 
 def ffmetadata(doc: Document, chapters: list[Chapter], voice: str, album: str = "") -> str:
     """Tags and chapters of the whole narration (MP3 and M4B) in ffmpeg's metadata format."""
+    say = words_for(doc.meta.lang)
+    whole = doc.meta.title + say(album) if album else doc.meta.title
     lines = [
         ";FFMETADATA1",
-        f"title={_escape(doc.meta.title + album)}",
-        f"album={_escape(doc.meta.title + album)}",
+        f"title={_escape(whole)}",
+        f"album={_escape(whole)}",
         f"artist={_escape(artist(doc))}",
         "genre=Speech",
         f"language={language(doc.meta.lang)}",
-        f"comment={_escape(f'Read by a synthetic voice ({voice}).')}",
+        f"comment={_escape(say('Read by a synthetic voice ({voice}).', voice=voice))}",
     ]
     if doc.meta.date:
         lines.append(f"date={_escape(doc.meta.date)}")

@@ -27,10 +27,11 @@ from pathlib import Path
 from . import __version__, formats
 from .cache import Cache, fingerprint, write_atomic
 from .config import PROJECT_ROOT, setting
-from .errors import OutputError
+from .errors import EngineError, OutputError
 from .lanes import Lanes, lanes
 from .model import Document
 from .source import parse
+from .words import words_for
 
 STATE_FILE = ".build.json"
 # A build's own folders beside the output: `.NAME.building-HOST-PID` (staging) and `.NAME.old-HOST-PID`
@@ -126,6 +127,9 @@ def build(source: Path, options: BuildOptions) -> Path:
     options = replace(options, source_date_epoch=release_epoch(doc, options))
     for warning in doc.warnings:
         options.progress(doc.name, f"warning: {warning}")
+    if words_for(doc.meta.lang).fallback:
+        options.progress(doc.name, f"warning: no catalog of interface words for {doc.meta.lang}: the words the "
+                                   "pipeline adds are English, marked lang=\"en\"")
     final = options.out_root / doc.name
     try:
         options.out_root.mkdir(parents=True, exist_ok=True)
@@ -145,11 +149,13 @@ def _stage_and_publish(doc: Document, final: Path, options: BuildOptions) -> Non
             shutil.copytree(final, staging, symlinks=False)
         staging.mkdir(parents=True, exist_ok=True)
         state = _read_state(staging)
-        _run_formats(doc, staging, options, state)
+        unheard = _run_formats(doc, staging, options, state)
         write_atomic(staging / STATE_FILE, json.dumps(state, indent=2, sort_keys=True).encode())
         _publish(staging, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    if unheard:
+        raise EngineError(f"{unheard[0]} (the other formats were built and published)")
 
 
 def _output_error(exc: OSError, final: Path, options: BuildOptions) -> OutputError:
@@ -216,16 +222,21 @@ def _sweep_leftovers(final: Path, options: BuildOptions) -> None:
         options.progress(final.name, f"removed {folder.name}, left by a killed build")
 
 
-def _run_formats(doc: Document, staging: Path, options: BuildOptions, state: dict[str, str]) -> None:
+def _run_formats(doc: Document, staging: Path, options: BuildOptions, state: dict[str, str]) -> list[EngineError]:
     """Build the requested formats side by side, each as soon as the formats it reads are built.
 
     Each format is imported in its own thread, so a slow import (WeasyPrint's) holds up no other
     format, and the narration starts speaking at once. A format whose input failed is not built;
-    the first error is raised once every thread has ended.
+    the first error is raised once every thread has ended. A speech engine that cannot speak is
+    the exception: the narration is withdrawn, the formats that read it are built without it (a
+    page without players, an e-book without read-aloud), and its error is returned to be raised
+    once the rest is published.
     """
     names = [name for name in formats.names() if name in options.formats]
     built = {name: threading.Event() for name in names}
     errors: list[BaseException] = []
+    unheard: list[EngineError] = []
+    missing: set[str] = set()
 
     def one(name: str) -> None:
         try:
@@ -235,13 +246,20 @@ def _run_formats(doc: Document, staging: Path, options: BuildOptions, state: dic
                     built[need].wait()
             if errors:
                 return
-            key = format_key(doc, name, options, state)
+            chosen = replace(options, formats=tuple(n for n in options.formats if n not in missing)) if missing else options
+            key = format_key(doc, name, chosen, state)
             if state.get(name) == key:
                 options.progress(doc.name, f"{name}: up to date")
                 return
             state.pop(name, None)
-            _build_one(doc, name, staging, options)
+            _build_one(doc, name, staging, chosen)
             state[name] = key
+        except EngineError as exc:
+            unheard.append(exc)
+            missing.add(name)
+            state.pop(name, None)
+            _withdraw(doc, name, staging)
+            options.progress(doc.name, f"{name}: not built: {exc}")
         except BaseException as exc:  # noqa: BLE001  (re-raised below after every thread ends)
             errors.append(exc)
         finally:
@@ -251,6 +269,20 @@ def _run_formats(doc: Document, staging: Path, options: BuildOptions, state: dic
         list(pool.map(one, names))
     if errors:
         raise errors[0]
+    if unheard and missing >= set(names):  # no format could be built: nothing new to publish
+        raise unheard[0]
+    return unheard
+
+
+def _withdraw(doc: Document, name: str, staging: Path) -> None:
+    """Remove what a format published in an earlier build (its files, and the folders they are in),
+    so nothing links to a narration of an older text."""
+    for publication in formats.published(name, doc.name):
+        top = staging / Path(publication.path).parts[0]
+        if top.is_dir():
+            shutil.rmtree(top, ignore_errors=True)
+        else:
+            top.unlink(missing_ok=True)
 
 
 def _build_one(doc: Document, name: str, staging: Path, options: BuildOptions) -> Path:

@@ -57,7 +57,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--out", type=Path, default=Path(setting("output")), help="output folder (default: %(default)s)")
     build.add_argument("--formats", type=_formats, default=formats.names(), help=f"comma-separated subset of {','.join(formats.names())} (default: all)")
     build.add_argument("--paper", choices=("letter", "a4"), default=setting("paper"), help="PDF paper size (default: %(default)s)")
-    build.add_argument("--engine", choices=("piper", "gtts", "espeak"), default=setting("engine"), help="speech engine: piper (offline neural voice, default), gtts (Google, needs internet), espeak (espeak-ng)")
+    build.add_argument("--engine", choices=("auto", "piper", "gtts", "espeak"), default=setting("engine"), help="speech engine: auto (the voice [tool.pipeline.voices] names for the language: piper for English, espeak-ng otherwise; default), piper (offline neural voice, English), gtts (Google, needs internet), espeak (espeak-ng, many languages)")
     build.add_argument("--rate", type=int, default=int(setting("rate_wpm")), metavar="WPM", help="speaking rate in words per minute (default: %(default)s)")
     build.add_argument("--jobs", type=int, default=None, metavar="N", help="utterances synthesised at once (default: every core; under `make -jN`, one plus the job slots make has free)")
     build.add_argument("--cache", type=Path, default=Path(setting("cache")), help="cache folder (default: %(default)s)")

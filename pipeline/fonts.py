@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import io
+import shutil
+import subprocess
 from pathlib import Path
+from typing import Any
 
 FAMILY = "Atkinson Hyperlegible"
+FALLBACK_FAMILY = "Handout glyphs"  # the faces that draw what Atkinson lacks, each for its own characters
 FACES = (  # file stem in the font package, CSS weight, CSS style
     ("AtkinsonHyperlegible-Regular", "400", "normal"),
     ("AtkinsonHyperlegible-Bold", "700", "normal"),
@@ -30,3 +36,123 @@ def face_rules(faces: list[tuple[str, str, str]], extra: str = "") -> str:
         f"font-weight: {weight}; font-style: {style};{extra} }}\n"
         for url, weight, style in faces
     )
+
+
+# --- every character drawn -----------------------------------------------------------------------
+# Atkinson Hyperlegible draws Latin text. Any other character a handout holds (Arabic words, an
+# emoji) is drawn by the font fontconfig finds for it, a Noto face from Debian's fonts-noto-* where
+# there is one. The PDF gets those faces from WeasyPrint (which asks fontconfig too); the page and
+# the e-book get subsets of them, declared for exactly those characters (unicode-range), so every
+# reader sees the same shapes. A character no font on the machine has is a bad source.
+
+UNDRAWN = {0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD}  # joiners and invisibles: shaping, not glyphs
+
+
+def _needs_glyph(char: str) -> bool:
+    """Whether a character is drawn at all (not a space, a control, a joiner or a variation selector)."""
+    point = ord(char)
+    if char.isspace() or point < 0x20 or point in UNDRAWN:
+        return False
+    return not (0xFE00 <= point <= 0xFE0F or 0xE0100 <= point <= 0xE01EF)
+
+
+@functools.cache
+def _cmap(path: Path) -> frozenset[int]:
+    """The code points a font file has glyphs for."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, lazy=True, fontNumber=0) as font:
+        return frozenset(font.getBestCmap() or {})
+
+
+def atkinson_draws(char: str) -> bool:
+    """Whether Atkinson Hyperlegible has a glyph for the character."""
+    folder = font_dir()
+    return folder is not None and ord(char) in _cmap(folder / f"{FACES[0][0]}.ttf")
+
+
+@functools.cache
+def font_for(char: str) -> Path | None:
+    """The font file that draws a character Atkinson lacks: fontconfig's choice among the fonts
+    that really have it, a Noto face first (None when no font on this machine has it)."""
+    binary = shutil.which("fc-list")
+    if binary is None:
+        return None
+    listed = subprocess.run([binary, f":charset={ord(char):x}", "file"], capture_output=True, text=True, check=False)
+    files = sorted({Path(line.split(":")[0]) for line in listed.stdout.splitlines() if line.strip()},
+                   key=lambda p: ("Noto" not in p.name, "Sans" not in p.name and "Emoji" not in p.name,
+                                  "Regular" not in p.name and "Emoji" not in p.name, "UI" in p.name, len(p.name), p.name))
+    return next((path for path in files if path.suffix.lower() in (".ttf", ".otf") and ord(char) in _cmap(path)), None)
+
+
+def undrawn(text: str) -> list[str]:
+    """The characters of a text that no font on this machine draws, in order of first use."""
+    seen: dict[str, None] = {}
+    for char in text:
+        if char not in seen and _needs_glyph(char) and not atkinson_draws(char) and font_for(char) is None:
+            seen[char] = None
+    return list(seen)
+
+
+def fallbacks(text: str) -> dict[Path, str]:
+    """The fonts besides Atkinson a text needs, each with the characters it draws."""
+    found: dict[Path, str] = {}
+    for char in dict.fromkeys(text):
+        if _needs_glyph(char) and not atkinson_draws(char):
+            path = font_for(char)
+            if path is not None:
+                found[path] = found.get(path, "") + char
+    return found
+
+
+def subset(path: Path, chars: str, flavor: str | None = "woff2") -> bytes:
+    """A font cut down to the characters a handout uses (with what shaping needs), WOFF2 by default."""
+    from fontTools import subset as cut
+    from fontTools.ttLib import TTFont
+
+    options = cut.Options()
+    options.layout_features = ["*"]
+    options.flavor = flavor
+    options.notdef_outline = True
+    font = TTFont(path, fontNumber=0)
+    subsetter = cut.Subsetter(options)
+    subsetter.populate(text=chars)
+    subsetter.subset(font)
+    packed = io.BytesIO()
+    font.flavor = flavor
+    font.save(packed)
+    return packed.getvalue()
+
+
+def unicode_range(chars: str) -> str:
+    """A CSS unicode-range for the characters."""
+    return ", ".join(f"U+{ord(c):04X}" for c in sorted(set(chars)))
+
+
+def fallback_rules(faces: list[tuple[str, str]], family: str = FALLBACK_FAMILY) -> str:
+    """@font-face rules that draw a handout's other characters: (url, characters) pairs, each face
+    under `family` for exactly its characters. The stylesheets name that family right after Atkinson
+    Hyperlegible (sharing Atkinson's family name made WeasyPrint draw Arabic with Atkinson's glyphs)."""
+    return "".join(f'@font-face {{ font-family: "{family}"; src: url("{url}"); unicode-range: {unicode_range(chars)}; }}\n'
+                   for url, chars in faces)
+
+
+def cached_subset(cache: Any, path: Path, chars: str, flavor: str | None = "woff2") -> bytes:
+    """`subset`, kept in the build cache under the font file's bytes and the characters."""
+    import hashlib
+
+    from .cache import fingerprint
+
+    key = fingerprint("font-subset", hashlib.sha256(path.read_bytes()).hexdigest(), sorted(set(chars)), flavor)
+    suffix = ".woff2" if flavor == "woff2" else ".ttf"
+    found = cache.get("font", key, suffix)
+    if found is None:
+        found = cache.put("font", key, suffix, subset(path, chars, flavor))
+    return found.read_bytes()
+
+
+def subset_name(path: Path, chars: str, suffix: str) -> str:
+    """A stable file name for a font subset: the font's name and a hash of its characters."""
+    import hashlib
+
+    return f"{path.stem}-{hashlib.sha256(''.join(sorted(set(chars))).encode()).hexdigest()[:10]}{suffix}"

@@ -22,9 +22,10 @@ from pypdf.errors import PdfReadError
 
 from . import formats
 from .cache import write_atomic
-from .config import STYLES_DIR
+from .config import STYLES_DIR, setting
+from .words import N_, Words, language_name, words_for
 
-PAGE_TITLE = "Patient information library"
+PAGE_TITLE = N_("Patient information library")
 STYLESHEET = STYLES_DIR / "library.css"
 
 
@@ -52,6 +53,7 @@ class Handout:
     checked: bool | None
     problems: tuple[str, ...]
     downloads: tuple[Download, ...]
+    editions: tuple[str, ...] = ()  # the folders of its other language editions (the page's alternates)
 
 
 class _PageHead(HTMLParser):
@@ -61,11 +63,17 @@ class _PageHead(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.lang = ""
         self.title = ""
+        self.editions: list[str] = []  # the folders of the same handout in other languages
         self._in_title = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
         if tag == "html" and not self.lang:
-            self.lang = dict(attrs).get("lang") or ""
+            self.lang = found.get("lang") or ""
+        if tag == "link" and found.get("rel") == "alternate" and found.get("hreflang"):
+            match = re.fullmatch(r"\.\./([^/]+)/index\.html", found.get("href") or "")
+            if match:
+                self.editions.append(match.group(1))
         self._in_title = tag == "title" and not self.title
 
     def handle_endtag(self, tag: str) -> None:
@@ -149,12 +157,13 @@ def _report(folder: Path) -> dict:
 
 def _problems(report: dict) -> tuple[str, ...]:
     """One line per missing section or broken rule in a report, in the format's words."""
+    say = library_words()
     found: list[str] = []
     for name, result in sorted((report.get("formats") or {}).items()):
-        label = formats.label(name) if name in formats.names() else name
+        label = say(formats.label(name)) if name in formats.names() else name
         for section_id, presence in sorted((result.get("sections") or {}).items()):
             if not presence.get("present", False):
-                found.append(f"section {section_id} is missing from the {label}")
+                found.append(say("section {section} is missing from the {format}", section=section_id, format=label))
         found.extend(_broken_rule(label, rule) for rule in result.get("rules") or [] if not rule.get("ok"))
     return tuple(found)
 
@@ -168,15 +177,16 @@ def _broken_rule(label: str, rule: dict) -> str:
 
 def _downloads(folder: Path) -> tuple[Download, ...]:
     """The handout's files that exist, as every format publishes them, the web page first."""
+    say = library_words()
     found = []
     for name in formats.names():
         for publication in formats.published(name, folder.name):
             path = folder / publication.path
             if path.is_file():
                 found.append(Download(
-                    publication.label, publication.kind, quote(f"{folder.name}/{publication.path}"),
+                    say(publication.label), publication.kind, quote(f"{folder.name}/{publication.path}"),
                     os.path.getsize(path), publication.seconds(path) if publication.seconds else None,
-                    publication.extent(path) if publication.extent else "",
+                    publication.extent(path, say) if publication.extent else "",
                 ))
     return tuple(found)
 
@@ -200,6 +210,7 @@ def read_handout(folder: Path) -> Handout | None:
         checked=checked,
         problems=_problems(report) if checked is False else (),
         downloads=downloads,
+        editions=tuple(head.editions),
     )
 
 
@@ -211,7 +222,23 @@ def handouts(out_root: Path) -> list[Handout]:
             handout = read_handout(folder)
             if handout is not None:
                 found.append(handout)
-    return sorted(found, key=lambda h: (h.title.casefold(), h.name))
+    return grouped(sorted(found, key=lambda h: (h.title.casefold(), h.name)))
+
+
+def grouped(found: list[Handout]) -> list[Handout]:
+    """The handouts in title order, each followed by its editions in other languages (so a clinic
+    sees one handout's languages together)."""
+    by_name = {h.name: h for h in found}
+    placed: set[str] = set()
+    ordered: list[Handout] = []
+    for handout in found:
+        if handout.name in placed:
+            continue
+        family = [handout] + sorted((by_name[n] for n in handout.editions if n in by_name and n not in placed),
+                                    key=lambda h: (h.lang, h.name))
+        ordered += family
+        placed.update(h.name for h in family)
+    return ordered
 
 
 def _download_item(handout: Handout, download: Download) -> str:
@@ -229,60 +256,72 @@ def _download_item(handout: Handout, download: Download) -> str:
     )
 
 
-def _status(handout: Handout) -> str:
+def _status(handout: Handout, say: Words) -> str:
     """The last check's result in words (never colour alone)."""
     if handout.checked is None:
-        return '<p class="status unchecked">Not checked yet.</p>'
+        return f'<p class="status unchecked">{say.html("Not checked yet.")}</p>'
     if handout.checked:
-        sections = f"all {handout.sections} sections" if handout.sections else "every section"
-        return f'<p class="status passed"><strong>Check passed:</strong> {sections} are in every format.</p>'
+        sections = (say("all {count} sections", count=handout.sections) if handout.sections else say("every section"))
+        return (f'<p class="status passed"><strong>{say.html("Check passed:")}</strong> '
+                f'{say.html("{sections} are in every format.", sections=sections)}</p>')
     items = "".join(f"<li>{escape(p)}</li>" for p in handout.problems)
+    found = say.plural("{count} problem found.", "{count} problems found.", len(handout.problems))
     return (
-        f'<div class="status failed"><p><strong>Check failed:</strong> '
-        f'{len(handout.problems)} problem{"s" if len(handout.problems) != 1 else ""} found. '
-        f'Do not hand this out until it is fixed.</p><ul>{items}</ul></div>'
+        f'<div class="status failed"><p><strong>{say.html("Check failed:")}</strong> {escape(found)} '
+        f'{say.html("Do not hand this out until it is fixed.")}</p><ul>{items}</ul></div>'
     )
 
 
-def _handout_entry(handout: Handout) -> str:
+def _handout_entry(handout: Handout, say: Words, by_name: dict[str, Handout]) -> str:
     """One handout: its title as a heading, the check result and its files."""
     heading_id = f"handout-{handout.name}"
     lang = f' lang="{escape(handout.lang, quote=True)}"' if handout.lang else ""
     downloads = "\n".join(_download_item(handout, d) for d in handout.downloads)
-    files = f'<ul class="files">\n{downloads}\n</ul>' if downloads else "<p>No files built yet.</p>"
+    files = f'<ul class="files">\n{downloads}\n</ul>' if downloads else f"<p>{say.html('No files built yet.')}</p>"
+    others = [f'<a href="#handout-{escape(name, quote=True)}" lang="{escape(by_name[name].lang, quote=True)}">'
+              f"{escape(language_name(by_name[name].lang))}</a>" for name in handout.editions if name in by_name]
+    also = f'<p class="editions">{escape(say("Also in:"))} {", ".join(others)}</p>\n' if others else ""
     return (
-        f'<li><article aria-labelledby="{heading_id}"{lang}>\n'
-        f'<h2 id="{heading_id}">{escape(handout.title)}</h2>\n'
-        f"{_status(handout)}\n{files}\n</article></li>"
+        f'<li><article aria-labelledby="{heading_id}">\n'
+        f'<h2 id="{heading_id}"{lang}>{escape(handout.title)}</h2>\n'
+        f"{also}{_status(handout, say)}\n{files}\n</article></li>"
     )
 
 
-def _updated() -> str:
+def _updated(say: Words) -> str:
     """A date line only for reproducible builds (SOURCE_DATE_EPOCH), so rebuilds stay byte-identical."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not epoch.isdigit():
         return ""
     day = datetime.fromtimestamp(int(epoch), tz=timezone.utc).date().isoformat()
-    return f'<p>Updated <time datetime="{day}">{day}</time>.</p>\n'
+    return f'<p>{say("Updated {date}.", date=f"<time datetime={chr(34)}{day}{chr(34)}>{say.date(day)}</time>")}</p>\n'
+
+
+def library_words() -> Words:
+    """The library page's own words, in the library's language (`library_lang` in [tool.pipeline])."""
+    return words_for(str(setting("library_lang")))
 
 
 def render(found: list[Handout]) -> str:
-    """The whole library page as HTML."""
-    count = f"{len(found)} handout{'s' if len(found) != 1 else ''}"
-    entries = "\n".join(_handout_entry(h) for h in found)
-    listing = f'<ul class="library">\n{entries}\n</ul>' if found else "<p>No handouts have been built yet.</p>"
+    """The whole library page as HTML, in the library's language (each handout's title in its own)."""
+    say = library_words()
+    count = say.plural("{count} handout", "{count} handouts", len(found))
+    by_name = {h.name: h for h in found}
+    entries = "\n".join(_handout_entry(h, say, by_name) for h in found)
+    listing = (f'<ul class="library">\n{entries}\n</ul>' if found
+               else f"<p>{say.html('No handouts have been built yet.')}</p>")
     css = STYLESHEET.read_text(encoding="utf-8")
     return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<!DOCTYPE html>\n<html lang="{escape(say.words_lang, quote=True)}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{PAGE_TITLE}</title>\n<style>\n{css}</style>\n</head>\n<body>\n"
-        '<a class="skip-link" href="#main">Skip to the handouts</a>\n'
-        f'<header><p class="site-name">{PAGE_TITLE}</p></header>\n'
-        f'<main id="main" tabindex="-1">\n<h1>Handouts for patients</h1>\n'
-        f"<p>{count}. Each one comes as {formats.in_words(formats.names())}.</p>\n"
+        f"<title>{escape(say(PAGE_TITLE))}</title>\n<style>\n{css}</style>\n</head>\n<body>\n"
+        f'<a class="skip-link" href="#main">{escape(say("Skip to the handouts"))}</a>\n'
+        f'<header><p class="site-name">{escape(say(PAGE_TITLE))}</p></header>\n'
+        f'<main id="main" tabindex="-1">\n<h1>{escape(say("Handouts for patients"))}</h1>\n'
+        f"<p>{escape(count)}. {escape(say('Each one comes as {formats}.', formats=formats.in_words(formats.names(), say)))}</p>\n"
         f"{listing}\n</main>\n"
-        "<footer>\n<p>Every file is checked to hold every section before it is listed as passed.</p>\n"
-        f"{_updated()}</footer>\n</body>\n</html>\n"
+        f"<footer>\n<p>{escape(say('Every file is checked to hold every section before it is listed as passed.'))}</p>\n"
+        f"{_updated(say)}</footer>\n</body>\n</html>\n"
     )
 
 

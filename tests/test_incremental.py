@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from pipeline import formats
 from pipeline.build import STATE_FILE, BuildOptions, build
 from pipeline.cache import write_atomic
-from pipeline.errors import EngineError, SourceError
+from pipeline.errors import PipelineError, SourceError
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "fixtures" / "sample-faq.md"
@@ -183,11 +183,11 @@ def test_a_format_failing_midway_keeps_the_previous_output(workspace: Path, fail
     def half_written(doc, out_dir, build_options):
         write_atomic(out_dir / f"{doc.name}.pdf", b"%PDF-1.7 half written")
         (out_dir / "index.html").unlink(missing_ok=True)
-        raise EngineError(f"{failing} failed halfway")
+        raise PipelineError(f"{failing} failed halfway")
 
     monkeypatch.setattr(module, "build", half_written)
     edit_section(source, EDITED_SECTION, ADDED_SENTENCE)
-    with pytest.raises(EngineError, match="halfway"):
+    with pytest.raises(PipelineError, match="halfway"):
         build(source, options(workspace))
     assert snapshot(folder) == before
     assert leftovers(workspace / "out") == []

@@ -51,7 +51,9 @@ class LibraryPage(HTMLParser):
         elif tag == "h1":
             self.h1 += 1
         elif tag == "article":
-            self.handouts.append({"title": "", "lang": attributes.get("lang"), "links": [], "status": ""})
+            self.handouts.append({"title": "", "lang": None, "links": [], "status": ""})
+        elif tag == "h2" and self.handouts:  # the title is in the handout's language, the rest in the library's
+            self.handouts[-1]["lang"] = attributes.get("lang")
         elif tag == "a" and attributes.get("href", "").startswith("#"):
             self.skip_links.append(attributes["href"])
         elif tag == "a" and self.handouts:

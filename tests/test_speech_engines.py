@@ -104,7 +104,7 @@ def test_gtts_builds_a_narration_through_the_faked_network(monkeypatch: pytest.M
 
 
 def test_gtts_offline_fails_fast_with_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys) -> None:
-    """`build --engine gtts` without a network: exit 3 within 15 s, one line with the piper hint, no output."""
+    """`build --engine gtts` without a network: exit 3 within 15 s, one line with the offline hint, no output."""
     monkeypatch.setattr(requests.Session, "send", _refuse)
     started = time.monotonic()
     code = cli.main(["build", str(SAMPLE), "--formats", "audio", "--engine", "gtts",
@@ -114,7 +114,7 @@ def test_gtts_offline_fails_fast_with_one_clear_line(monkeypatch: pytest.MonkeyP
     assert code == 3
     assert took < 15
     assert len(errors) == 1 and errors[0].startswith("error: gTTS")
-    assert "use --engine piper" in errors[0] and "translate.google.com" in errors[0]
+    assert "use --engine auto" in errors[0] and "translate.google.com" in errors[0]
     assert not (tmp_path / "out" / "sample-faq").exists()
 
 

@@ -105,6 +105,10 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
                 verdicts.append((rendition, Presence(False, f"could not be checked: {type(exc).__name__}: {exc}")))
         report.sections[section.id] = Presence(all(v.present for _, v in verdicts),
                                                "; ".join(f"{r.name}: {v.detail}" for r, v in verdicts))
+    report.rule("speech recognition", True,
+                "pocketsphinx listened to every section of both narrations" if english else
+                f"not verified by recognition: no speech recogniser for {doc.meta.lang} runs here "
+                "(its length, transcript, tags and chapters were checked)")
     with report.guard("loudness"):
         _loudness_rules(report, loudness)
     with report.guard("mp3 format"):

@@ -10,16 +10,17 @@ ASCII braille characters, and the PEF holding the same pages and cells as the BR
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 from pathlib import Path
 
 from lxml import etree
 
 from .. import formats
 from ..config import setting
-from ..formats.braille import CELLS, LINES, PEF_NS, Table, brf_pages, louis, table_for, unicode_cells
+from ..formats.braille import CELLS, LINES, PEF_NS, Table, table_metadata, brf_pages, louis, table_for, unicode_cells
 from ..model import Document
 from . import FormatReport
-from .presence import Presence, judge, words
+from .presence import Presence, words
 
 FORMAT = "braille"
 CONTENTS_LINE = re.compile(r'\s"{2,}\s\S+$')  # guide dots, then a braille page number at the margin
@@ -101,24 +102,48 @@ def named_table(pef_path: Path) -> Table | None:
 
 
 def judge_sections(doc: Document, report: FormatReport, pages: list[list[str]], table: Table) -> None:
-    """Back-translate the pages after the contents and find each question, then its words, in order."""
+    """Find each question after the contents, then its words, in order: back-translated to print by
+    liblouis, or, when the table only translates forward (Spanish contracted), compared as braille
+    with the section's words translated by the same table."""
     start = 1 + max((p for p, page in enumerate(pages) if any(CONTENTS_LINE.search(line) for line in page)), default=0)
-    text = louis([" ".join(line for line in page[:LINES - 1] if line.strip()) for page in pages[start:]],
-                 table.tables, backward=True)
-    body = words(" ".join(text))
+    text = [" ".join(line for line in page[:LINES - 1] if line.strip()) for page in pages[start:]]
+    backward = table_metadata().get(table.file, {}).get("direction", "both") in ("both", "backward")
+    report.figures["compared"] = "back-translated to print" if backward else "as braille (the table only translates forward)"
+    if backward:
+        body = words(" ".join(louis(text, table.tables, backward=True)))
+        said = {s.id: (words(s.title), [words(p) for p in s.full_passages]) for s in doc.sections}
+    else:
+        body = " ".join(text).split()
+        said = {s.id: (louis([s.title], table.tables)[0].split(), [t.split() for t in louis(list(s.full_passages), table.tables)])
+                for s in doc.sections}
     cursor, found = 0, {}
     for section in doc.sections:
-        title = words(section.title)
+        title = said[section.id][0]
         at = next((i for i in range(cursor, len(body) - len(title) + 1) if body[i:i + len(title)] == title), -1)
         if at >= 0:
             found[section.id] = (at, at + len(title))
             cursor = at + len(title)
     positions = sorted(at for at, _ in found.values())
+    need = float(setting("presence_ratio"))
     for section in doc.sections:
         if section.id not in found:
             report.sections[section.id] = Presence(False, f"heading '{section.title}' not found after the contents")
             continue
         at, text_start = found[section.id]
         text_end = next((p for p in positions if p > at), len(body))
-        report.sections[section.id] = judge(section.title, section.full_passages, True,
-                                            " ".join(body[text_start:text_end]))
+        ratio = _in_order(said[section.id][1], body[text_start:text_end])
+        report.sections[section.id] = Presence(ratio >= need, f"{ratio:.0%} of words" if ratio >= need else
+                                               f"only {ratio:.0%} of the words in order (need {need:.0%})")
+
+
+def _in_order(passages: list[list[str]], found: list[str]) -> float:
+    """Share of the passages' words found in order, each passage on its own (as `presence` does)."""
+    total = sum(len(p) for p in passages)
+    if not total:
+        return 1.0
+    matched = 0
+    for passage in passages:
+        if passage:
+            matcher = SequenceMatcher(None, passage, found, autojunk=False)
+            matched += sum(block.size for block in matcher.get_matching_blocks())
+    return matched / total

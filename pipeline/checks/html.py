@@ -63,9 +63,9 @@ def measure_answers(page_digest: str, doc: Document, regions: dict[str, lxml.htm
                     ) -> dict[str, readability.Readability]:
     """Each found answer's readability, remembered by the page's bytes (loading the dictionary is slow)."""
     titles = [(section.id, section.title) for section in doc.sections]
-    key = fingerprint("readability", page_digest, titles, _CODE_DIGEST)
+    key = fingerprint("readability", page_digest, titles, doc.meta.lang, _CODE_DIGEST)
     found = check_memo().remember("readability", key, lambda: {
-        sid: asdict(readability.measure(blocks(region))) for sid, region in regions.items() if region is not None
+        sid: asdict(readability.measure(blocks(region), doc.meta.lang)) for sid, region in regions.items() if region is not None
     })
     return {sid: readability.Readability(**found[sid]) for sid in regions if sid in found}
 
@@ -113,27 +113,39 @@ def _own_text(element: lxml.html.HtmlElement) -> str:
 
 
 def readability_rules(report: FormatReport, doc: Document, measured: dict[str, readability.Readability]) -> None:
-    """Grade and sentence length per section and the median grade, against `[tool.pipeline]` limits."""
-    grade_max = float(setting("grade_max"))
-    median_max = float(setting("grade_median_max"))
+    """Each section's score by its language's formula, sentence length, and the median score,
+    against `[tool.pipeline.readability]`; without a formula, sentence length alone (and said so)."""
+    formula = readability.formula_for(doc.meta.lang)
+    limits = setting("readability").get(doc.meta.lang.split("-")[0].lower()) if formula else None
     words_max = float(setting("sentence_words_max"))
+    lower = readability.EASIER[formula] == "lower"
+    name = {"flesch-kincaid": "FK grade", "szigriszt-pazos": "INFLESZ"}.get(formula, "")
+
+    def fits(score: float, limit: float) -> bool:
+        return score <= limit if lower else score >= limit
+
+    bound = "max" if lower else "min"
     for section in doc.sections:
         figures = measured.get(section.id)
         if figures is None:
             report.rule(f"readability {section.id}", False, "no plain answer found on the page to measure")
             continue
-        ok = figures.grade <= grade_max and figures.sentence_words <= words_max and figures.sentences > 0
-        report.rule(
-            f"readability {section.id}", ok,
-            f"FK grade {figures.grade:.1f} (max {grade_max:g}), {figures.sentence_words:.1f} words per "
-            f"sentence (max {words_max:g}), {figures.sentences} sentences",
-        )
+        ok = figures.sentence_words <= words_max and figures.sentences > 0
+        detail = f"{figures.sentence_words:.1f} words per sentence (max {words_max:g}), {figures.sentences} sentences"
+        if limits:
+            ok = ok and fits(figures.grade, float(limits["limit"]))
+            detail = f"{name} {figures.grade:.1f} ({bound} {float(limits['limit']):g}), " + detail
+        else:
+            detail = f"sentence length only: no readability formula for {doc.meta.lang} here; " + detail
+        report.rule(f"readability {section.id}", ok, detail)
     median = readability.median_grade(measured.values())
-    report.rule(
-        "readability median", bool(measured) and median <= median_max,
-        f"median FK grade {median:.1f} (max {median_max:g}) over {len(measured)} sections",
-    )
+    if limits:
+        report.rule(
+            "readability median", bool(measured) and fits(median, float(limits["median"])),
+            f"median {name} {median:.1f} ({bound} {float(limits['median']):g}) over {len(measured)} sections",
+        )
     report.figures["readability"] = {sid: m.as_dict() for sid, m in measured.items()}
+    report.figures["readability_formula"] = formula or "sentence length only"
     report.figures["grade_median"] = round(median, 1)
 
 
@@ -160,6 +172,7 @@ def page_rules(report: FormatReport, doc: Document, page: lxml.html.HtmlElement,
         ("glossary", _glossary, (doc, page)),
         ("tables and pictures", _tables_and_pictures, (page, out_dir)),
         ("ids unique", _ids_unique, (page,)),
+        ("editions", _editions, (page, out_dir)),
     ):
         with report.guard(name):
             report.rule(name, *rule(*arguments))
@@ -239,7 +252,7 @@ def _links(page: lxml.html.HtmlElement, out_dir: Path) -> tuple[bool, str]:
     ids = set(page.xpath("//@id"))
     broken: list[str] = []
     local = external = 0
-    for href in page.xpath("//a/@href"):
+    for href in page.xpath("//a[not(@hreflang)]/@href"):  # links to other language editions: their own rule
         parts = urlsplit(href)
         if parts.scheme or parts.netloc:
             external += 1
@@ -255,6 +268,21 @@ def _links(page: lxml.html.HtmlElement, out_dir: Path) -> tuple[bool, str]:
     if broken:
         return False, "broken: " + ", ".join(broken[:5])
     return True, f"{local} file links and every in-page link resolve ({external} external)"
+
+
+def _editions(page: lxml.html.HtmlElement, out_dir: Path) -> tuple[bool, str]:
+    """Each link to another language edition names its language and leads to a built page beside
+    this one's folder; one not built yet (an edition built after this one) is said, not failed."""
+    links = page.xpath("//a[@hreflang]")
+    unnamed = [a.get("href") for a in links if a.get("lang") != a.get("hreflang")]
+    waiting = [a.get("href") for a in links if not (out_dir / unquote(a.get("href", ""))).resolve().is_file()]
+    if unnamed:
+        return False, f"edition links without their language: {', '.join(unnamed)}"
+    if not links:
+        return True, "no other language edition"
+    built = len(links) - len(waiting)
+    return True, f"{built} of {len(links)} edition links lead to a built page" + (
+        f"; not built yet here: {', '.join(waiting)}" if waiting else "")
 
 
 def _tables_and_pictures(page: lxml.html.HtmlElement, out_dir: Path) -> tuple[bool, str]:

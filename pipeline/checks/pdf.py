@@ -25,6 +25,7 @@ from .. import formats
 from ..cache import check_memo, file_digest, fingerprint
 from ..config import setting
 from ..model import Document
+from ..words import Words, words_for
 from . import FormatReport, presence
 
 FORMAT = "pdf"
@@ -78,7 +79,7 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
         ("fonts embedded", check_fonts, (report, reader)),
         ("outline", check_outline, (doc, report, bookmarks)),
         ("catalog", check_catalog, (doc, report, reader)),
-        ("running header and footer", check_running, (report, pages, doc.meta.title)),
+        ("running header and footer", check_running, (report, pages, doc.meta.title, words_for(doc.meta.lang))),
         ("text in reading order", check_reading_order, (report, pages, stored)),
         ("tables and pictures tagged", check_tags, (report, tags)),
     ):
@@ -386,14 +387,15 @@ def check_catalog(doc: Document, report: FormatReport, reader: PdfReader) -> Non
                 else "title, author, subject and keywords match the source")
 
 
-def check_running(report: FormatReport, pages: list[Page], title: str) -> None:
-    """Every page carries the title at the top and "Page X of Y" at the foot."""
+def check_running(report: FormatReport, pages: list[Page], title: str, say: Words) -> None:
+    """Every page carries the title at the top and "Page X of Y" (in the handout's language) at the foot."""
     total = len(pages)
+    page_words = say("Page {page} of {pages}")
     want_title = presence.words(title)
     bad = [
         str(number)
         for number, page in enumerate(pages, start=1)
-        if " ".join(presence.words(f"Page {number} of {total}")) not in " ".join(presence.words(page.running_text))
+        if " ".join(presence.words(page_words.format(page=number, pages=total))) not in " ".join(presence.words(page.running_text))
         or " ".join(want_title) not in " ".join(presence.words(page.running_text))
     ]
     report.rule("running header and footer", total > 0 and not bad,

@@ -2,7 +2,8 @@
 is one format, and it is the only place that format is declared. Each module has:
 
     NAME: str                        # "pdf": the name used by --formats, `make pdf` and checks/pdf.py
-    LABEL: str                       # what a reader calls it: "large-print handout"
+    LABEL: str                       # what a reader calls it: N_("large-print handout")
+    ARTICLED: str                    # the same in a sentence: N_("a large-print handout")
     RANK: int                        # where it stands in lists and tables (lower first)
     NEEDS: tuple[str, ...]           # formats whose built files it reads when they are built too
     OPTIONS: tuple[str, ...]         # BuildOptions fields that change its output (the up-to-date test)
@@ -28,6 +29,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
+from ..words import Words, words_for
+
 
 @dataclass(frozen=True)
 class Publication:
@@ -35,7 +38,7 @@ class Publication:
 
     `note` says how to use it on the page's "other ways to read" list ("" keeps it off that list);
     `seconds` and `extent` read the built file for the library page (how long it plays, how big
-    it is in the format's own terms: "24 braille pages").
+    it is in the format's own terms, in the page's words: "24 braille pages").
     """
 
     path: str
@@ -43,7 +46,7 @@ class Publication:
     kind: str
     note: str = ""
     seconds: Callable[[Path], float | None] | None = field(default=None, compare=False)
-    extent: Callable[[Path], str] | None = field(default=None, compare=False)
+    extent: Callable[[Path, Words], str] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -92,10 +95,17 @@ def with_article(words: str) -> str:
     return ("an " if words[:1].lower() in "aeiou" else "a ") + words
 
 
-def in_words(chosen: tuple[str, ...] | list[str]) -> str:
-    """Formats as a sentence lists them: "a web page, a large-print handout and an e-book"."""
-    said = [with_article(label(name)) for name in chosen]
-    return ", ".join(said[:-1]) + f" and {said[-1]}" if len(said) > 1 else "".join(said)
+def articled(name: str) -> str:
+    """The format as a sentence names it ("an e-book"): its ARTICLED message, else LABEL with "a"/"an"."""
+    module = get(name)
+    return getattr(module, "ARTICLED", None) or with_article(module.LABEL)
+
+
+def in_words(chosen: tuple[str, ...] | list[str], say: Words | None = None) -> str:
+    """Formats as a sentence lists them: "a web page, a large-print handout and an e-book"
+    ("una página web, un folleto en letra grande y un libro electrónico")."""
+    say = say or words_for("en")
+    return say.in_words([say(articled(name)) for name in chosen])
 
 
 def published(name: str, document: str) -> tuple[Publication, ...]:

@@ -33,11 +33,13 @@ from ..cache import Cache, fingerprint, write_atomic
 from ..config import setting
 from ..errors import PipelineError
 from ..lanes import Lanes
+from ..words import N_
 from ..model import Document, Section, Utterance
 from ..speech import Engine
 
 NAME = "audio"
-LABEL = "audio recording"
+LABEL = N_("audio recording")
+ARTICLED = N_("an audio recording")
 RANK = 20
 NEEDS: tuple[str, ...] = ()
 OPTIONS = ("engine", "rate_wpm")
@@ -68,7 +70,7 @@ class Rendition:
 
 
 FULL = Rendition("full", "audio", "", audiobook=True)
-PLAIN = Rendition("plain", "audio/plain", " (in plain words)", audiobook=False)
+PLAIN = Rendition("plain", "audio/plain", N_(" (in plain words)"), audiobook=False)
 RENDITIONS = (FULL, PLAIN)
 
 
@@ -130,11 +132,11 @@ def published(name: str) -> tuple[formats.Publication, ...]:
     """The whole guide a listener plays, in plain words (what the page shows) and in full (the
     original answers), and the full text as an audiobook with chapters."""
     return (
-        formats.Publication(f"{PLAIN.folder}/{name}.mp3", "Listen to the whole guide in plain words", "MP3",
-                            "MP3 audio of the answers on this page", seconds=audio_tags.audio_seconds),
-        formats.Publication(f"{FULL.folder}/{name}.mp3", "Listen to the whole guide, full answers", "MP3",
-                            "MP3 audio of the full, detailed answers", seconds=audio_tags.audio_seconds),
-        formats.Publication(f"{FULL.folder}/{name}.m4b", "Audiobook with chapters, full answers", "M4B",
+        formats.Publication(f"{PLAIN.folder}/{name}.mp3", N_("Listen to the whole guide in plain words"), "MP3",
+                            N_("MP3 audio of the answers on this page"), seconds=audio_tags.audio_seconds),
+        formats.Publication(f"{FULL.folder}/{name}.mp3", N_("Listen to the whole guide, full answers"), "MP3",
+                            N_("MP3 audio of the full, detailed answers"), seconds=audio_tags.audio_seconds),
+        formats.Publication(f"{FULL.folder}/{name}.m4b", N_("Audiobook with chapters, full answers"), "M4B",
                             seconds=audio_tags.audio_seconds),
     )
 
@@ -148,6 +150,8 @@ def build(doc: Document, out_dir: Path, options) -> Path:
     """Synthesise (or reuse) every section in both renditions, master and encode it (or reuse
     that), and write each narration's files in its folder."""
     engine = speech.get(options.engine, doc.meta.lang, options.rate_wpm, options.lanes.width)
+    options.progress(doc.name, f"audio: {doc.meta.lang} is read by {engine.name} ({engine.voice})"
+                               + (" as [tool.pipeline.voices] says" if options.engine == speech.AUTO else ""))
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="narration-") as scratch:
         tracks = _tracks(doc, engine, options, Path(scratch))

@@ -36,14 +36,15 @@ from xml.sax.saxutils import escape
 from .. import formats
 from ..cache import write_atomic
 from ..errors import PipelineError, SourceError
+from ..words import N_, Words, words_for
 from ..model import Document
-from .epub import readable_date
 
 if TYPE_CHECKING:
     from ..build import BuildOptions
 
 NAME = "braille"
-LABEL = "braille edition"
+LABEL = N_("braille edition")
+ARTICLED = N_("a braille edition")
 RANK = 50
 NEEDS: tuple[str, ...] = ()
 OPTIONS = ("braille_grade",)
@@ -57,28 +58,28 @@ PEF_NS = "http://www.daisy.org/ns/2008/pef"
 DISPLAY = "en-us-brf.dis"  # liblouis's North American ASCII braille: what BRF files hold
 TABLES_DIR = Path(os.environ.get("LOUIS_TABLEPATH", "/usr/share/liblouis/tables").split(",")[0])
 GRADES = {2: ("full", "partial", "no"), 1: ("no",)}  # liblouis `contraction` metadata, best first
-CODE_NAMES = {"full": "contracted", "partial": "partly contracted", "no": "uncontracted"}
+CODE_NAMES = {"full": N_("contracted"), "partial": N_("partly contracted"), "no": N_("uncontracted")}
 GUIDE_DOT = '"'  # dot 5 in ASCII braille: the guide dots of a contents line
 
 
 def published(name: str) -> tuple[formats.Publication, ...]:
     """The braille file embossers and braille displays read, and the same pages as PEF."""
     return (
-        formats.Publication(f"{name}.brf", "Braille (BRF)", "BRF",
-                            "Braille Ready File, for a braille display or embosser", extent=braille_pages),
-        formats.Publication(f"{name}.pef", "Braille (PEF)", "PEF", "Portable Embosser Format, Unicode braille",
+        formats.Publication(f"{name}.brf", N_("Braille (BRF)"), "BRF",
+                            N_("Braille Ready File, for a braille display or embosser"), extent=braille_pages),
+        formats.Publication(f"{name}.pef", N_("Braille (PEF)"), "PEF", N_("Portable Embosser Format, Unicode braille"),
                             extent=braille_pages),
     )
 
 
-def braille_pages(path: Path) -> str:
+def braille_pages(path: Path, say: Words) -> str:
     """How many braille pages a built BRF or PEF holds, for the library page."""
     try:
         content = path.read_text(encoding="utf-8")
     except (OSError, ValueError):
         return ""
     count = content.count("<page") if path.suffix == ".pef" else len(brf_pages(content))
-    return f"{count} braille page{'s' if count != 1 else ''}"
+    return say.plural("{count} braille page", "{count} braille pages", count)
 
 
 def brf_pages(content: str) -> list[list[str]]:
@@ -105,15 +106,14 @@ class Table:
         """The table list `lou_translate` takes: ASCII braille display, then the translation table."""
         return f"{DISPLAY},{self.file}"
 
-    @property
-    def code(self) -> str:
+    def code(self, say: Words) -> str:
         """The braille code in words, for the title page: "Unified English Braille, contracted"."""
-        system = "Unified English Braille" if self.system == "ueb" else "Braille"
-        return f"{system}, {CODE_NAMES.get(self.contraction, self.contraction)}"
+        system = say("Unified English Braille") if self.system == "ueb" else say("Braille")
+        return f"{system}, {say(CODE_NAMES.get(self.contraction, self.contraction))}"
 
 
 @functools.cache
-def _metadata() -> dict[str, dict[str, str]]:
+def table_metadata() -> dict[str, dict[str, str]]:
     """Each liblouis table's metadata (`#+key: value` lines at its top), by file name."""
     found: dict[str, dict[str, str]] = {}
     if not TABLES_DIR.is_dir():
@@ -139,7 +139,7 @@ def table_for(doc: Document, grade: int) -> Table:
     contracted one there is below it); a SourceError naming the language when there is none."""
     language = doc.meta.lang.split("-")[0].lower()
     region = doc.meta.lang.lower()
-    candidates = [(name, fields) for name, fields in _metadata().items()
+    candidates = [(name, fields) for name, fields in table_metadata().items()
                   if fields.get("language", "").lower().split("-")[0] == language
                   and fields.get("type", "literary") == "literary" and fields.get("dots", "6") == "6"]
     for contraction in GRADES[grade]:
@@ -300,7 +300,8 @@ def body_blocks(doc: Document) -> list[tuple[str, str]]:
         if words:
             blocks.append((kind, " ".join(words)))
     if doc.meta.glossary:
-        blocks.append(("centred", "Words to know"))
+        say = words_for(doc.meta.lang)
+        blocks.append(("centred", say("Words to know")))
         for term in sorted(doc.meta.glossary, key=str.lower):
             blocks.append(("item", f"{term}: {doc.meta.glossary[term]}"))
     return blocks
@@ -342,9 +343,10 @@ def edition(doc: Document, table: Table) -> list[list[str]]:
     """Every page of the edition, as lines of ASCII braille (page numbers on line 25)."""
     blocks = body_blocks(doc)
     meta = doc.meta
-    front_print = [meta.title, meta.subtitle, meta.publisher, readable_date(meta.date), table.code, "Contents",
-                   "Transcriber's note: this braille edition was made automatically from the same source as the "
-                   "print handout. It holds the full text of every question, then the words to know."]
+    say = words_for(meta.lang)
+    front_print = [meta.title, meta.subtitle, meta.publisher, say.date(meta.date), table.code(say), say("Contents"),
+                   say("Transcriber's note: this braille edition was made automatically from the same source as the "
+                       "print handout. It holds the full text of every question, then the words to know.")]
     said = louis([text for _kind, text in blocks] + front_print, table.tables)
     body, front = said[: len(blocks)], dict(zip(FRONT, said[len(blocks):]))
     body_pages = Pages()
@@ -360,7 +362,8 @@ def edition(doc: Document, table: Table) -> list[list[str]]:
         if len(contents.pages) == contents_count:
             break
         contents_count = len(contents.pages)
-    title = title_pages(front, louis([f"1 volume, {total} braille pages"], table.tables)[0])
+    extent = say.plural("1 volume, {count} braille page", "1 volume, {count} braille pages", total)
+    title = title_pages(front, louis([extent], table.tables)[0])
     pages = title.pages + contents.pages + body_pages.pages
     return [numbered(page, numbers[n] if n > len(title.pages) else "") for n, page in enumerate(pages, start=1)]
 
@@ -413,7 +416,7 @@ def pef(doc: Document, table: Table, pages: list[list[str]], moment: int | None)
     """The same pages as PEF 1.0: Unicode braille rows, 40 columns by 25 rows, one volume."""
     cells = unicode_cells()
     meta = doc.meta
-    described = (f"{table.code} braille (liblouis table {table.file}), {CELLS} cells by {LINES} lines, "
+    described = (f"{table.code(words_for('en'))} braille (liblouis table {table.file}), {CELLS} cells by {LINES} lines, "
                  "made automatically")
     date = (dt.datetime.fromtimestamp(moment, dt.timezone.utc).date().isoformat() if moment is not None
             else meta.date)

@@ -31,10 +31,11 @@ import lxml.html
 from ebooklib import epub
 from lxml import etree
 
-from .. import formats
+from .. import fonts, formats
 from ..cache import write_atomic
 from ..config import STYLES_DIR
 from ..errors import PipelineError
+from ..words import N_, language_name, words_for
 from ..model import Document, Metadata, Section
 from ..page import document, heading
 from ..page import mark_glossary
@@ -45,7 +46,8 @@ if TYPE_CHECKING:
     from ..build import BuildOptions
 
 NAME = "epub"
-LABEL = "e-book"
+LABEL = N_("e-book")
+ARTICLED = N_("an e-book")
 RANK = 40
 NEEDS = ("audio",)
 OPTIONS: tuple[str, ...] = ()
@@ -58,8 +60,8 @@ ZIP_EPOCH = dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)  # the earliest time
 
 CSS_PATH = "styles/epub.css"
 GLOSSARY_PATH = "words-to-know.xhtml"
-GLOSSARY_TITLE = "Words to know"
-PLAIN_TITLE = "In plain words"
+GLOSSARY_TITLE = N_("Words to know")
+PLAIN_TITLE = N_("In plain words")
 COVER_IMAGE_PATH = "images/cover.svg"
 COVER_PAGE_PATH = "cover.xhtml"
 NAV_NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
@@ -127,16 +129,17 @@ class Writer(epub.EpubWriter):
 
 def published(name: str) -> tuple[formats.Publication, ...]:
     """The e-book a patient downloads."""
-    return (formats.Publication(f"{name}.epub", "E-book", "EPUB", "EPUB, for a reading app; it can read aloud too"),)
+    return (formats.Publication(f"{name}.epub", N_("E-book"), "EPUB", N_("EPUB, for a reading app; it can read aloud too")),)
 
 
 def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
     """Write `NAME.epub`, with Media Overlays when the audio format is part of this build."""
     moment = modified_time(options.source_date_epoch)
+    say = words_for(doc.meta.lang)
     narrations = read_narrations(doc, out_dir) if options.wants("audio") else {}
     book = assemble(doc, narrations)
     staged = io.BytesIO()
-    writer = Writer(staged, book, {"mtime": moment, "play_order": {"enabled": True}, "landmark_title": "Landmarks",
+    writer = Writer(staged, book, {"mtime": moment, "play_order": {"enabled": True}, "landmark_title": say("Landmarks"),
                                    "epub3_pages": False})  # a handout has no print pages to list
     writer.process()
     writer.write()
@@ -199,11 +202,12 @@ def assemble(doc: Document, narrations: dict[str, list[Narration]]) -> epub.Epub
     book = epub.EpubBook()
     describe(book, doc, narrations)
     style = book.add_item(epub.EpubItem(uid="style", file_name=CSS_PATH, media_type="text/css",
-                                        content=STYLESHEET.read_bytes()))
-    book.set_cover(COVER_IMAGE_PATH, cover_svg(doc.meta).encode("utf-8"), create_page=False)
+                                        content=STYLESHEET.read_bytes() + embed_fallbacks(book, doc)))
+    book.set_cover(COVER_IMAGE_PATH, cover_svg(doc).encode("utf-8"), create_page=False)
     cover = book.add_item(ContentDocument(uid="cover", file_name=COVER_PAGE_PATH, title=doc.meta.title,
                                           lang=doc.meta.lang, content=cover_page(doc)))
-    nav = book.add_item(epub.EpubNav(title="Contents"))
+    say = words_for(doc.meta.lang)
+    nav = book.add_item(epub.EpubNav(title=say("Contents")))
     nav.add_item(style)
     book.add_item(epub.EpubNcx())
     owners = id_owners(doc)
@@ -223,11 +227,27 @@ def assemble(doc: Document, narrations: dict[str, list[Narration]]) -> epub.Epub
     book.toc = chapters + words
     book.spine = [cover, nav, *chapters, *words]
     book.guide = [
-        {"type": "title-page", "href": COVER_PAGE_PATH, "title": "Title page"},
-        {"type": "toc", "href": nav.file_name, "title": "Contents"},
+        {"type": "title-page", "href": COVER_PAGE_PATH, "title": say("Title page")},
+        {"type": "toc", "href": nav.file_name, "title": say("Contents")},
         {"type": "text", "href": chapters[0].file_name, "title": doc.sections[0].title},
-    ] + [{"type": "glossary", "href": GLOSSARY_PATH, "title": GLOSSARY_TITLE} for _ in words]
+    ] + [{"type": "glossary", "href": GLOSSARY_PATH, "title": say(GLOSSARY_TITLE)} for _ in words]
     return book
+
+
+def embed_fallbacks(book: epub.EpubBook, doc: Document) -> bytes:
+    """The fonts that draw what the reader's own font may lack (Arabic words, an emoji), cut to those
+    characters and embedded; returns the CSS that declares them, for exactly those characters."""
+    faces = []
+    for number, (path, chars) in enumerate(fonts.fallbacks(doc.text).items(), start=1):
+        name = fonts.subset_name(path, chars, ".woff2")
+        book.add_item(epub.EpubItem(uid=f"font-{number}", file_name=f"fonts/{name}", media_type="font/woff2",
+                                    content=fonts.subset(path, chars)))
+        faces.append((f"../fonts/{name}", chars))
+    if not faces:
+        return b""
+    rules = fonts.fallback_rules(faces)
+    return (f"\n/* Glyphs the text needs that a reading app's font may lack (written by the build). */\n{rules}"
+            f'body {{ font-family: "{fonts.FALLBACK_FAMILY}", serif; }}\n').encode("utf-8")
 
 
 def describe(book: epub.EpubBook, doc: Document, narrations: dict[str, list[Narration]]) -> None:
@@ -259,14 +279,13 @@ def accessibility(doc: Document, read_aloud: bool) -> list[tuple[str, str]]:
     modes = ["textual", "visual"] + (["auditory"] if read_aloud else [])
     features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability",
                 "alternativeText"] + (["synchronizedAudioText"] if read_aloud else [])
-    summary = (
-        "Every question of this e-book is its own chapter with a heading and is listed in the table "
-        "of contents. The text reflows and takes the reader's own font, size and colours; no meaning "
-        "depends on colour. The cover picture has a text description."
-    )
+    say = words_for(doc.meta.lang)
+    summary = say("Every question of this e-book is its own chapter with a heading and is listed in the table "
+                  "of contents. The text reflows and takes the reader's own font, size and colours; no meaning "
+                  "depends on colour. The cover picture has a text description.")
     if read_aloud:
-        summary += " Every heading and sentence is narrated by a recorded voice and highlighted as it is read."
-    summary += f" It meets {CONFORMS_TO}."
+        summary += " " + say("Every heading and sentence is narrated by a recorded voice and highlighted as it is read.")
+    summary += " " + say("It meets {standard}.", standard=CONFORMS_TO)
     certifier = doc.meta.publisher or doc.meta.title
     return (
         [("schema:accessMode", mode) for mode in modes]
@@ -301,6 +320,7 @@ def chapter(doc: Document, section: Section, owners: dict[str, str],
     """One section's content document: its heading (with the section id), the full answer, then
     the same answer in plain words; each glossary term's first use links to its definition."""
     used: set[str] = set()
+    say = words_for(doc.meta.lang)
 
     def term_link(term: str, said: str) -> lxml.html.HtmlElement:
         ident = f"{section.id}_g{sum(len(u) for u in uses.values()) + 1}"
@@ -317,7 +337,8 @@ def chapter(doc: Document, section: Section, owners: dict[str, str],
     body = (
         f'<main>\n<section epub:type="chapter" role="doc-chapter" aria-labelledby="{escape(section.id, quote=True)}">\n'
         f"{heading(section.id, section.title, level=1)}\n{full}\n"
-        f'<section class="plain" aria-labelledby="{plain_id}">\n<h2 id="{plain_id}">{PLAIN_TITLE}</h2>\n{plain}\n</section>\n'
+        f'<section class="plain" aria-labelledby="{plain_id}">\n<h2 id="{plain_id}"{say.xml_lang_attr}>{escape(say(PLAIN_TITLE))}</h2>\n'
+        f'{plain}\n</section>\n'
         f"</section>\n</main>"
     )
     head = f'<link rel="stylesheet" type="text/css" href="../{CSS_PATH}"/>\n'
@@ -334,20 +355,23 @@ def definition_id(term: str) -> str:
 def glossary_page(doc: Document, uses: dict[str, list[tuple[Section, str]]]) -> ContentDocument:
     """The glossary at the end of the book: every term and its plain definition, each with links
     back to where the chapters use it (a reading app shows the definition as a pop-up from there)."""
+    say = words_for(doc.meta.lang)
     entries = []
     for term in sorted(doc.meta.glossary, key=str.lower):
         back = ", ".join(f'<a href="{chapter_path(section)}#{ident}">{escape(section.title)}</a>'
                          for section, ident in uses[term])
-        back_line = f' <span class="back">Back to: {back}</span>' if back else ""
+        back_line = (f' <span class="back"><span{say.xml_lang_attr}>{escape(say("Back to:"))}</span> {back}</span>'
+                     if back else "")
         entries.append(f'<dt id="term-{definition_id(term)[4:]}"><dfn>{escape(term)}</dfn></dt>\n'
                        f'<dd><span id="{definition_id(term)}">{escape(doc.meta.glossary[term])}</span>{back_line}</dd>')
     body = (
         f'<main>\n<section epub:type="glossary" role="doc-glossary" aria-labelledby="words-to-know">\n'
-        f'<h1 id="words-to-know">{GLOSSARY_TITLE}</h1>\n<dl>\n' + "\n".join(entries) + "\n</dl>\n</section>\n</main>"
+        f'<h1 id="words-to-know"{say.xml_lang_attr}>{escape(say(GLOSSARY_TITLE))}</h1>\n<dl>\n' + "\n".join(entries)
+        + "\n</dl>\n</section>\n</main>"
     )
     head = f'<link rel="stylesheet" type="text/css" href="{CSS_PATH}"/>\n'
-    page = document(doc, body, title=GLOSSARY_TITLE, head=head, xhtml=True)
-    return ContentDocument(uid="glossary", file_name=GLOSSARY_PATH, title=GLOSSARY_TITLE, lang=doc.meta.lang,
+    page = document(doc, body, title=say(GLOSSARY_TITLE), head=head, xhtml=True)
+    return ContentDocument(uid="glossary", file_name=GLOSSARY_PATH, title=say(GLOSSARY_TITLE), lang=doc.meta.lang,
                            content=well_formed(page, GLOSSARY_PATH))
 
 
@@ -385,35 +409,33 @@ def cover_page(doc: Document) -> bytes:
     lines = ['<main class="cover">', f"<h1>{escape(meta.title)}</h1>"]
     if meta.subtitle:
         lines.append(f'<p class="subtitle">{escape(meta.subtitle)}</p>')
-    lines.append(f'<img src="{COVER_IMAGE_PATH}" alt="{escape(cover_description(meta), quote=True)}" '
+    lines.append(f'<img src="{COVER_IMAGE_PATH}" alt="{escape(cover_description(doc), quote=True)}" '
                  f'role="doc-cover" epub:type="cover"/>')
     if meta.publisher:
         lines.append(f'<p class="publisher">{escape(meta.publisher)}</p>')
     if meta.date:
         lines.append(f'<p class="date"><time datetime="{escape(meta.date, quote=True)}">'
-                     f"{escape(readable_date(meta.date))}</time></p>")
+                     f"{escape(words_for(meta.lang).date(meta.date))}</time></p>")
+    if doc.editions:
+        say = words_for(meta.lang)
+        names = ", ".join(f'<span lang="{escape(e.lang, quote=True)}" xml:lang="{escape(e.lang, quote=True)}">'
+                          f"{escape(language_name(e.lang))}</span>" for e in doc.editions)
+        lines.append(f'<p class="editions"><span{say.xml_lang_attr}>{escape(say("Also in:"))}</span> {names}</p>')
     lines.append("</main>")
     head = f'<link rel="stylesheet" type="text/css" href="{CSS_PATH}"/>\n'
     page = document(doc, "\n".join(lines), title=meta.title, head=head, xhtml=True)
     return well_formed(page, COVER_PAGE_PATH)
 
 
-def readable_date(value: str) -> str:
-    """An ISO date as words nobody misreads ('25 November 2026'); anything else as written."""
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        return value
-    return f"{day.day} {day:%B %Y}"
-
-
-def cover_description(meta: Metadata) -> str:
+def cover_description(doc: Document) -> str:
     """The cover picture's alt text: what it shows."""
-    return f"Cover picture: the title “{meta.title}” above a soft sun rising over gentle green hills."
+    say = words_for(doc.meta.lang)
+    return say("Cover picture: the title “{title}” above a soft sun rising over gentle green hills.", title=doc.meta.title)
 
 
-def cover_svg(meta: Metadata) -> str:
+def cover_svg(doc: Document) -> str:
     """A calm cover picture: pale sky, a low sun, gentle hills, and the title in large dark letters."""
+    meta = doc.meta
     title_lines = textwrap.wrap(meta.title, 16) or [meta.title]
     size = 58 if len(title_lines) <= 3 else 46
     first_y = 170
@@ -425,7 +447,7 @@ def cover_svg(meta: Metadata) -> str:
                  f"{escape(meta.publisher)}</text>") if meta.publisher else ""
     return f"""<?xml version="1.0" encoding="utf-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 600 900" width="600" height="900">
-<title>{escape(cover_description(meta))}</title>
+<title>{escape(cover_description(doc))}</title>
 <defs>
 <linearGradient id="sky" x1="0" y1="0" x2="0" y2="1">
 <stop offset="0" stop-color="#e4f0f5"/>

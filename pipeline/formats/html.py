@@ -26,6 +26,7 @@ from .. import fonts, formats, pictures
 from ..cache import fingerprint, write_atomic
 from ..config import STYLES_DIR
 from ..model import Document, Section
+from ..words import N_, Words, language_name, words_for
 from ..page import fragment, serialize, document, heading, mark_glossary, text
 from .audio import RENDITIONS, read_timings, section_file
 
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
     from ..build import BuildOptions
 
 NAME = "html"
-LABEL = "web page"
+LABEL = N_("web page")
+ARTICLED = N_("a web page")
 RANK = 10
 NEEDS: tuple[str, ...] = ("audio",)  # the players link the section MP3s and show their lengths
 OPTIONS = ("formats",)  # the "other ways to read" links name the formats built alongside
@@ -48,9 +50,6 @@ DROPPED_ELEMENTS = {
 }
 SAFE_URL = re.compile(r"^(?:https?:|mailto:|tel:|#|[^:/?#]*(?:[/?#]|$))", re.I)
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "poster", "srcset", "background"}
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")
-FULL_NOTE = "This is the original text, with more detail."
 
 
 @dataclass(frozen=True)
@@ -63,13 +62,19 @@ class Recording:
 
 def published(name: str) -> tuple[formats.Publication, ...]:
     """The page itself, which the others are offered from."""
-    return (formats.Publication(PAGE, "Web page", "web page"),)
+    return (formats.Publication(PAGE, N_("Web page"), N_("web page")),)
 
 
 def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
     """Write index.html, its fonts and its pictures into out_dir; returns the page."""
     pictures.publish(doc.pictures, out_dir)
-    css = font_faces(write_fonts(out_dir, options)) + STYLESHEET.read_text(encoding="utf-8")
+    faces = write_fonts(out_dir, options)
+    fallbacks = write_fallbacks(doc, out_dir, options)
+    kept = {url for url, _, _ in faces} | {url for url, _ in fallbacks}
+    for stale in (out_dir / "fonts").iterdir():  # a subset an earlier text needed
+        if f"fonts/{stale.name}" not in kept:
+            stale.unlink()
+    css = font_faces(faces) + fonts.fallback_rules(fallbacks) + STYLESHEET.read_text(encoding="utf-8")
     html = page_html(doc, css, recordings(doc, out_dir), offers(doc, out_dir, options))
     return write_atomic(out_dir / PAGE, html.encode("utf-8"))
 
@@ -91,6 +96,17 @@ def write_fonts(out_dir: Path, options: BuildOptions) -> list[tuple[str, str, st
         write_atomic(out_dir / "fonts" / f"{stem}.woff2", cached.read_bytes())
         written.append((f"fonts/{stem}.woff2", weight, style))
     return written
+
+
+def write_fallbacks(doc: Document, out_dir: Path, options: BuildOptions) -> list[tuple[str, str]]:
+    """The fonts that draw what Atkinson lacks (Arabic words, an emoji), cut to those characters,
+    as WOFF2 beside the page: (url, characters) of each."""
+    faces = []
+    for path, chars in fonts.fallbacks(doc.text).items():
+        name = fonts.subset_name(path, chars, ".woff2")
+        write_atomic(out_dir / "fonts" / name, fonts.cached_subset(options.cache, path, chars))
+        faces.append((f"fonts/{name}", chars))
+    return faces
 
 
 def font_faces(faces: list[tuple[str, str, str]]) -> str:
@@ -120,6 +136,7 @@ def offers(doc: Document, out_dir: Path, options: BuildOptions) -> list[tuple[st
     """(href, what it is, how to use it) for every other format's file built with or beside this
     page that the format offers to readers, in the formats' order; a recording says how long it is."""
     offered = []
+    say = words_for(doc.meta.lang)
     for name in formats.names():
         if name == NAME:
             continue
@@ -128,25 +145,26 @@ def offers(doc: Document, out_dir: Path, options: BuildOptions) -> list[tuple[st
             if not publication.note or not (options.wants(name) or path.is_file()):
                 continue
             seconds = publication.seconds(path) if publication.seconds and path.is_file() else None
-            note = publication.note + (f", {duration_words(seconds)}" if seconds else "")
-            offered.append((publication.path, publication.label, note))
+            note = say(publication.note) + (f", {duration_words(seconds, say)}" if seconds else "")
+            offered.append((publication.path, say(publication.label), note))
     return offered
 
 
 def page_html(doc: Document, css: str, found: dict[tuple[str, str], Recording], offered: list[tuple[str, str, str]]) -> str:
     """The whole page: header, ways to read, contents, answers, glossary, footer."""
     ids = PageIds(doc)
+    say = words_for(doc.meta.lang)
     body = "\n".join([
-        f'<a class="skip-link" href="#{ids.main}">Skip to the questions and answers</a>',
-        masthead(doc, ids),
-        other_ways(offered, ids),
-        contents(doc, ids),
+        f'<a class="skip-link" href="#{ids.main}"{say.lang_attr}>{say.html("Skip to the questions and answers")}</a>',
+        masthead(doc, ids, say),
+        other_ways(offered, ids, say),
+        contents(doc, ids, say),
         f'<main id="{ids.main}">',
-        *(answer(doc, section, found.get(("plain", section.id)), found.get(("full", section.id)), ids)
+        *(answer(doc, section, found.get(("plain", section.id)), found.get(("full", section.id)), ids, say)
           for section in doc.sections),
-        glossary(doc, ids),
+        glossary(doc, ids, say),
         "</main>",
-        footer(doc, ids),
+        footer(doc, ids, say),
     ])
     return document(doc, body, css=css, head=head_meta(doc, css))
 
@@ -161,6 +179,8 @@ def head_meta(doc: Document, css: str) -> str:
     tags = [
         f'<meta http-equiv="Content-Security-Policy" content="{policy}">',
         '<meta name="color-scheme" content="light dark">',
+        *(f'<link rel="alternate" hreflang="{escape(e.lang, quote=True)}" href="../{escape(e.name, quote=True)}/{PAGE}">'
+          for e in doc.editions),
     ]
     if doc.meta.description:
         tags.append(f'<meta name="description" content="{escape(doc.meta.description, quote=True)}">')
@@ -204,7 +224,7 @@ def slug(term: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", term.lower()).strip("-") or "term"
 
 
-def masthead(doc: Document, ids: PageIds) -> str:
+def masthead(doc: Document, ids: PageIds, say: Words) -> str:
     """Title, subtitle and who published it."""
     parts = [f'<header class="masthead" id="{ids.top}">', '<div class="measure">']
     if doc.meta.publisher:
@@ -212,15 +232,21 @@ def masthead(doc: Document, ids: PageIds) -> str:
     parts.append(f"<h1>{text(doc.meta.title)}</h1>")
     if doc.meta.subtitle:
         parts.append(f'<p class="subtitle">{text(doc.meta.subtitle)}</p>')
+    if doc.editions:
+        links = " · ".join(
+            f'<a href="../{escape(e.name, quote=True)}/{PAGE}" hreflang="{escape(e.lang, quote=True)}" lang="{escape(e.lang, quote=True)}">'
+            f'{text(words_for(e.lang)(N_("Read in {language}"), language=language_name(e.lang)))}</a>' for e in doc.editions)
+        parts.append(f'<p class="editions">{links}</p>')
     parts.append(
-        '<p class="welcome">Take your time. Read one answer at a time, or listen to it. '
-        "Words in <span class=\"term-sample\">dotted underline</span> are explained at the end.</p>"
+        f'<p class="welcome"{say.lang_attr}>{say.html("Take your time. Read one answer at a time, or listen to it.")} '
+        + say("Words in {sample} are explained at the end.",
+              sample=f'<span class="term-sample">{say.html("dotted underline")}</span>') + "</p>"
     )
     parts += ["</div>", "</header>"]
     return "\n".join(parts)
 
 
-def other_ways(items: list[tuple[str, str, str]], ids: PageIds) -> str:
+def other_ways(items: list[tuple[str, str, str]], ids: PageIds, say: Words) -> str:
     """Links near the top to the other formats: the whole recording, the large-print PDF, the e-book..."""
     if not items:
         return ""
@@ -229,52 +255,56 @@ def other_ways(items: list[tuple[str, str, str]], ids: PageIds) -> str:
         for href, label, note in items
     )
     return (
-        f'<nav class="other-ways measure" aria-labelledby="{ids.ways}">\n'
-        f'<h2 id="{ids.ways}">Other ways to read and listen</h2>\n<ul>\n{links}\n</ul>\n</nav>'
+        f'<nav class="other-ways measure" aria-labelledby="{ids.ways}"{say.lang_attr}>\n'
+        f'<h2 id="{ids.ways}">{say.html("Other ways to read and listen")}</h2>\n<ul>\n{links}\n</ul>\n</nav>'
     )
 
 
-def contents(doc: Document, ids: PageIds) -> str:
+def contents(doc: Document, ids: PageIds, say: Words) -> str:
     """The numbered list of questions, each a link to its answer."""
     items = "\n".join(f'<li><a href="#{s.id}">{text(s.title)}</a></li>' for s in doc.sections)
-    extra = f'\n<p class="to-glossary"><a href="#{ids.glossary}">Words to know</a></p>' if doc.meta.glossary else ""
+    extra = (f'\n<p class="to-glossary"{say.lang_attr}><a href="#{ids.glossary}">{say.html("Words to know")}</a></p>'
+             if doc.meta.glossary else "")
     return (
         f'<nav class="contents measure" aria-labelledby="{ids.contents}">\n'
-        f'<h2 id="{ids.contents}">Questions in this guide</h2>\n<ol>\n{items}\n</ol>{extra}\n</nav>'
+        f'<h2 id="{ids.contents}"{say.lang_attr}>{say.html("Questions in this guide")}</h2>\n<ol>\n{items}\n</ol>{extra}\n</nav>'
     )
 
 
-def answer(doc: Document, section: Section, plain: Recording | None, full: Recording | None, ids: PageIds) -> str:
+def answer(doc: Document, section: Section, plain: Recording | None, full: Recording | None, ids: PageIds,
+           say: Words) -> str:
     """One question: heading, the player of the plain words beside them, the plain answer with
     glossary links, and the full text folded away with its own player."""
     parts = [f'<section class="answer measure" aria-labelledby="{section.id}">', heading(section.id, section.title)]
     if plain is not None:
-        parts.append(player(plain, "Listen to this answer", f"Listen to the answer in plain words: {section.title}"))
+        parts.append(player(plain, say, say("Listen to this answer"),
+                            say("Listen to the answer in plain words: {title}", title=section.title)))
     shown = {picture.href for picture in doc.pictures}
-    plain = mark_glossary(safe_fragment(section.plain_html, shown), doc.meta.glossary, ids.term_link)
-    parts.append(f'<div class="plain">\n{plain}\n</div>')
-    heard = player(full, "Listen to the full answer", f"Listen to the full answer: {section.title}") if full else ""
+    plain_words = mark_glossary(safe_fragment(section.plain_html, shown, say), doc.meta.glossary, ids.term_link)
+    parts.append(f'<div class="plain">\n{plain_words}\n</div>')
+    heard = (player(full, say, say("Listen to the full answer"), say("Listen to the full answer: {title}", title=section.title))
+             if full else "")
     parts.append(
-        '<details class="original">\n<summary>Read the full, detailed answer</summary>\n'
-        f'<div class="full">\n<p class="full-note">{FULL_NOTE}</p>\n{heard}'
-        f"{safe_fragment(section.full_html, shown)}\n</div>\n</details>"
+        f'<details class="original">\n<summary{say.lang_attr}>{say.html("Read the full, detailed answer")}</summary>\n'
+        f'<div class="full">\n<p class="full-note"{say.lang_attr}>{say.html("This is the original text, with more detail.")}</p>\n'
+        f"{heard}{safe_fragment(section.full_html, shown, say)}\n</div>\n</details>"
     )
     parts.append("</section>")
     return "\n".join(parts)
 
 
-def player(recording: Recording, label: str, name: str) -> str:
+def player(recording: Recording, say: Words, label: str, name: str) -> str:
     """A labelled player for one narration MP3, with its length in words."""
-    length = f" · {duration_words(recording.seconds)}" if recording.seconds else ""
+    length = f" · {duration_words(recording.seconds, say)}" if recording.seconds else ""
     return (
         '<div class="listen">\n'
-        f'<p class="listen-label" aria-hidden="true">{text(label)}{length}</p>\n'
+        f'<p class="listen-label" aria-hidden="true"{say.lang_attr}>{text(label)}{text(length)}</p>\n'
         f'<audio controls preload="none" src="{escape(recording.href, quote=True)}" '
         f'aria-label="{escape(name, quote=True)}"></audio>\n</div>\n'
     )
 
 
-def glossary(doc: Document, ids: PageIds) -> str:
+def glossary(doc: Document, ids: PageIds, say: Words) -> str:
     """Every glossary term with its plain definition; each term is the <dfn> the text links to."""
     if not doc.meta.glossary:
         return ""
@@ -285,41 +315,40 @@ def glossary(doc: Document, ids: PageIds) -> str:
     )
     return (
         f'<section class="glossary measure" aria-labelledby="{ids.glossary}">\n'
-        f'<h2 id="{ids.glossary}">Words to know</h2>\n<dl>\n{entries}\n</dl>\n</section>'
+        f'<h2 id="{ids.glossary}"{say.lang_attr}>{say.html("Words to know")}</h2>\n<dl>\n{entries}\n</dl>\n</section>'
     )
 
 
-def footer(doc: Document, ids: PageIds) -> str:
+def footer(doc: Document, ids: PageIds, say: Words) -> str:
     """Who made it, when, the reminder that a care team knows the reader best, and the way back up."""
-    made = " · ".join(v for v in (text(doc.meta.publisher), readable_date(doc.meta.date)) if v)
+    made = " · ".join(v for v in (text(doc.meta.publisher), readable_date(doc.meta.date, say)) if v)
     lines = ['<footer class="page-footer">', '<div class="measure">']
-    lines.append("<p>This guide does not replace advice from your own care team. Please ask them any question you have.</p>")
+    lines.append(f"<p{say.lang_attr}>{say.html('This guide does not replace advice from your own care team. Please ask them any question you have.')}</p>")
     if made:
         lines.append(f'<p class="made">{made}</p>')
-    lines += [f'<p><a href="#{ids.top}">Back to the top</a></p>', "</div>", "</footer>"]
+    lines += [f'<p{say.lang_attr}><a href="#{ids.top}">{say.html("Back to the top")}</a></p>', "</div>", "</footer>"]
     return "\n".join(lines)
 
 
-def readable_date(value: str) -> str:
-    """An ISO date as a person says it ("November 25, 2026") in a <time>; other text as written."""
-    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
+def readable_date(value: str, say: Words) -> str:
+    """An ISO date as a reader of the page's language says it, in a <time>; other text as written."""
+    said = say.date(value)
+    if said == value:
         return text(value)
-    year, month, day = (int(g) for g in match.groups())
-    return f'<time datetime="{match.group(0)}">{MONTHS[month - 1]} {day}, {year}</time>'
+    return f'<time datetime="{escape(value.strip(), quote=True)}">{text(said)}</time>'
 
 
-def duration_words(seconds: float | None) -> str:
-    """A length a listener understands: "about 2 minutes", "under a minute"."""
+def duration_words(seconds: float | None, say: Words) -> str:
+    """A length a listener understands: "about 2 minutes", "under 1 minute"."""
     if not seconds:
         return ""
     minutes = round(seconds / 60)
     if minutes < 1:
-        return "under 1 minute"
-    return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+        return say("under 1 minute")
+    return say.plural("about {count} minute", "about {count} minutes", minutes)
 
 
-def safe_fragment(html: str, pictures: set[str] | frozenset[str] = frozenset()) -> str:
+def safe_fragment(html: str, pictures: set[str] | frozenset[str] = frozenset(), say: Words | None = None) -> str:
     """A fragment with no active content: no scripts, frames, handlers, styles or script URLs, and
     no picture but the vetted ones published beside the page (`pictures`, their hrefs); headings
     inside it demoted below the section's h2 so the outline stays in order."""
@@ -341,16 +370,16 @@ def safe_fragment(html: str, pictures: set[str] | frozenset[str] = frozenset()) 
         if element.tag in ("h1", "h2"):
             element.tag = "h3"
     for table in list(root.iter("table")):
-        scroll_box(table)
+        scroll_box(table, say or words_for("en"))
     return serialize(root)
 
 
-def scroll_box(table: lxml.html.HtmlElement) -> None:
+def scroll_box(table: lxml.html.HtmlElement, say: Words) -> None:
     """Put a table in a box that scrolls sideways on its own (and can be focused to scroll by
     keyboard), so a wide table never makes the whole page scroll on a phone."""
     caption = " ".join(table.findtext("caption", "").split())
     box = lxml.html.Element("div", {"class": "table-wrap", "role": "region", "tabindex": "0",
-                                    "aria-label": f"Table: {caption}" if caption else "Table"})
+                                    "aria-label": say("Table: {caption}", caption=caption) if caption else say("Table")})
     table.addprevious(box)
     box.tail, table.tail = table.tail, None
     box.append(table)

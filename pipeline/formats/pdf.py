@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from .. import fonts, formats
 from ..cache import fingerprint, write_atomic
 from ..config import PROJECT_ROOT, STYLES_DIR
 from ..model import Document, Metadata
+from ..words import N_, Words, words_for
 from ..page import document, heading
 
 if TYPE_CHECKING:
@@ -30,7 +32,8 @@ if TYPE_CHECKING:
     from ..build import BuildOptions
 
 NAME = "pdf"
-LABEL = "large-print handout"
+LABEL = N_("large-print handout")
+ARTICLED = N_("a large-print handout")
 RANK = 30
 NEEDS: tuple[str, ...] = ()
 OPTIONS = ("paper",)
@@ -45,7 +48,7 @@ class RefusedResource(ValueError):
 
 def published(name: str) -> tuple[formats.Publication, ...]:
     """The handout a clinic prints."""
-    return (formats.Publication(f"{name}.pdf", "Large-print handout", "PDF", "PDF, to print or zoom"),)
+    return (formats.Publication(f"{name}.pdf", N_("Large-print handout"), "PDF", N_("PDF, to print or zoom")),)
 
 
 def __getattr__(name: str) -> Any:
@@ -102,22 +105,31 @@ def font_dir() -> Path | None:
     return fonts.font_dir()
 
 
-def stylesheet(paper: str, css: str | None = None) -> str:
-    """The handout's CSS: font faces, the large-print rules (or `css`, e.g. a test's), paper size."""
+def stylesheet(paper: str, css: str | None = None, say: Words | None = None) -> str:
+    """The handout's CSS: font faces, the large-print rules (or `css`, e.g. a test's), paper size,
+    and the words CSS writes itself ("Page 2 of 6", "(note 1)") in the handout's language."""
     rules = STYLESHEET.read_text(encoding="utf-8") if css is None else css
     size = PAPER_SIZES.get(paper.lower())
     if size is None:
         raise ValueError(f"unknown paper size {paper!r}; choose from {', '.join(PAPER_SIZES)}")
-    return f"{font_faces(font_dir())}\n{rules}\n@page {{ size: {size}; }}\n"
+    say = say or words_for("en")
+    page = css_content(say("Page {page} of {pages}"), page="counter(page)", pages="counter(pages)")
+    before, _, after = say("(note {number})").partition("{number}")
+    return (f"{font_faces(font_dir())}\n{rules}\n@page {{ size: {size}; @bottom-right {{ content: {page}; }} }}\n"
+            f'a.noteref sup::before {{ content: "\\a0{css_string(before)}"; }}\n'
+            f'a.noteref sup::after {{ content: "{css_string(after)}"; }}\n')
 
 
-def display_date(meta: Metadata) -> str:
-    """The source's date written out for a reader ("November 25, 2026"); as given if not ISO."""
-    try:
-        day = dt.date.fromisoformat(meta.date)
-    except ValueError:
-        return meta.date
-    return f"{day:%B} {day.day}, {day.year}"
+def css_content(message: str, **counters: str) -> str:
+    """A message with `{placeholders}` as a CSS `content` value: strings around counters."""
+    parts = re.split(r"\{(\w+)\}", message)
+    said = [f'"{css_string(part)}"' if index % 2 == 0 else counters[part] for index, part in enumerate(parts)]
+    return " ".join(part for part in said if part != '""')
+
+
+def css_string(value: str) -> str:
+    """Text safe inside a CSS double-quoted string."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def creation_date(meta: Metadata, source_date_epoch: int | None) -> str:
@@ -144,25 +156,27 @@ def head_meta(meta: Metadata, created: str) -> str:
 def first_page(doc: Document) -> str:
     """What a clinic hands out on page one: title, subtitle, date, publisher, about, contents."""
     meta = doc.meta
+    say = words_for(meta.lang)
     lines = [f"<h1>{escape(meta.title)}</h1>"]
     if meta.subtitle:
         lines.append(f'<p class="subtitle">{escape(meta.subtitle)}</p>')
     if meta.date:
-        lines.append(f'<p class="edition">Updated {escape(display_date(meta))}</p>')
+        lines.append(f'<p class="edition">{say.html("Updated {date}", date=say.date(meta.date))}</p>')
     if meta.publisher:
-        lines.append(f'<p class="publisher">From {escape(meta.publisher)}</p>')
+        lines.append(f'<p class="publisher">{say.html("From {publisher}", publisher=meta.publisher)}</p>')
+    others = formats.in_words([n for n in formats.names() if n != NAME], say)
     lines.append(
         '<section class="about" aria-labelledby="handout_about">'
-        '<h2 id="handout_about">About this handout</h2>'
-        f"<p>This large-print handout also comes as {formats.in_words([n for n in formats.names() if n != NAME])}. "
-        "Ask your care team for the one that suits you.</p></section>"
+        f'<h2 id="handout_about"{say.lang_attr}>{say.html("About this handout")}</h2>'
+        f"<p{say.lang_attr}>{say.html('This large-print handout also comes as {formats}.', formats=others)} "
+        f"{say.html('Ask your care team for the one that suits you.')}</p></section>"
     )
     entries = "".join(
         f'<li><a href="#{escape(s.id, quote=True)}">{escape(s.title)}</a></li>' for s in doc.sections
     )
     lines.append(
         '<section class="contents" aria-labelledby="handout_contents">'
-        f'<h2 id="handout_contents">Contents</h2><ol>{entries}</ol></section>'
+        f'<h2 id="handout_contents"{say.lang_attr}>{say.html("Contents")}</h2><ol>{entries}</ol></section>'
     )
     return '<section class="cover">\n' + "\n".join(lines) + "\n</section>"
 
@@ -198,13 +212,16 @@ def allowed_roots() -> tuple[Path, ...]:
 def handout_pdf(doc: Document, paper: str, source_date_epoch: int | None, css: str | None = None) -> bytes:
     """Render the handout to PDF bytes; `css` replaces the large-print rules (tests use a 12 pt one)."""
     created = creation_date(doc.meta, source_date_epoch)
-    html = handout_html(doc, stylesheet(paper, css), created)
+    others = fonts.fallbacks(doc.text)  # the fonts that draw what Atkinson lacks, as the page gets them
+    faces = fonts.fallback_rules([(path.as_uri(), chars) for path, chars in others.items()])
+    html = handout_html(doc, faces + stylesheet(paper, css, words_for(doc.meta.lang)), created)
     base_url = doc.source.resolve().parent.as_uri() + "/"
     identifier = fingerprint(doc.content_sha256, paper, source_date_epoch)[:32].encode("ascii")
     pictures = {urljoin(base_url, picture.href): picture.path for picture in doc.pictures}
     import weasyprint
 
-    page = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=_fetcher_class()(allowed_roots(), pictures))
+    page = weasyprint.HTML(string=html, base_url=base_url,
+                           url_fetcher=_fetcher_class()((*allowed_roots(), *others), pictures))
     return page.write_pdf(
         pdf_variant="pdf/ua-1", pdf_identifier=identifier, finisher=add_page_labels,
     )

@@ -18,9 +18,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..config import setting
 from ..errors import EngineError
 
 ENGINES = ("piper", "gtts", "espeak")
+AUTO = "auto"  # the engine [tool.pipeline.voices] names for the document's language
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,19 @@ class Engine(Protocol):
         ...
 
 
+def chosen(name: str, lang: str) -> str:
+    """The engine that speaks `lang`: the one asked for, or for `auto` the one `[tool.pipeline.voices]`
+    names for the language ("*" for every other language)."""
+    if name != AUTO:
+        return name
+    voices = setting("voices")
+    return str(voices.get(primary_language(lang), voices["*"]))
+
+
 def get(name: str, lang: str, rate_wpm: int, jobs: int = 1) -> Engine:
-    """The engine called `name`, ready to speak `lang` at about `rate_wpm` words per minute
-    from `jobs` threads at once."""
+    """The engine called `name` (or chosen for the language when `auto`), ready to speak `lang` at
+    about `rate_wpm` words per minute from `jobs` threads at once."""
+    name = chosen(name, lang)
     if name not in ENGINES:
         raise EngineError(f"unknown speech engine {name!r}; choose from {', '.join(ENGINES)}")
     module = importlib.import_module(f"{__name__}.{name}")

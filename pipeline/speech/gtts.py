@@ -18,7 +18,7 @@ CONNECT_TIMEOUT_S = 4.0
 READ_TIMEOUT_S = 8.0
 REQUEST_DEADLINE_S = 10.0
 SAMPLE_RATE = 24000  # what Google's voice is recorded at
-OFFLINE_HINT = "gTTS needs internet; use --engine piper to build offline"
+OFFLINE_HINT = "gTTS needs internet; use --engine auto to build offline (Piper for English, espeak-ng for other languages)"
 
 
 class Gtts:

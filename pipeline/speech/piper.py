@@ -80,5 +80,5 @@ class Piper:
 def load(lang: str, rate_wpm: int, jobs: int = 1) -> Piper:
     """The Piper engine (any number of section threads share it); its only voice speaks American English."""
     if primary_language(lang) != "en":
-        raise EngineError(f"the piper voice speaks English, not {lang}; use --engine espeak or gtts for this document")
+        raise EngineError(f"the piper voice speaks English, not {lang}; use --engine auto or espeak (espeak-ng speaks {lang})")
     return Piper(rate_wpm)
