@@ -41,7 +41,7 @@ LEND := $(if $(findstring n,$(MAKE_LETTERS))$(findstring t,$(MAKE_LETTERS))$(fin
 epoch = $(shell git log -1 --format=%ct -- $(1) 2>/dev/null)
 RUN = SOURCE_DATE_EPOCH=$(call epoch,$(1)) $(PY) -m pipeline
 
-.PHONY: all setup $(FORMATS) check test bench catalog clean
+.PHONY: all setup $(FORMATS) check lint test bench catalog clean
 
 all: $(REPORTS) $(OUT)/index.html $(SHOTS)
 
@@ -82,6 +82,10 @@ $(FORMATS): | $(SETUP)
 
 check: | $(SETUP)
 	@for n in $(NAMES); do $(PY) -m pipeline check $(OUT)/$$n source/$$n.md || exit $$?; done
+
+# What an author should change before building: plain words, and facts the plain text must keep.
+lint: | $(SETUP)
+	$(PY) -m pipeline lint $(SOURCES)
 
 test: | $(SETUP)
 	$(PY) -m pytest

@@ -1,4 +1,4 @@
-"""Command line: `python -m pipeline build|check|index`. Domain errors become one line and an exit code."""
+"""Command line: `python -m pipeline build|check|index|import|lint`. Domain errors become one line and an exit code."""
 
 from __future__ import annotations
 
@@ -25,8 +25,10 @@ examples:
   python -m pipeline build source/*.md --out output --formats pdf,html
   python -m pipeline check output/breast-cancer-recurrence source/breast-cancer-recurrence.md
   python -m pipeline index output
+  python -m pipeline import handout.docx --out source/handout.md
+  python -m pipeline lint source/*.md
 
-exit codes: 0 ok, 1 check failed, 2 bad source or usage, 3 speech engine failed,
+exit codes: 0 ok, 1 check failed (lint: errors found), 2 bad source or usage, 3 speech engine failed,
   4 output or disk error, 5 internal error, 130 interrupted
 """
 
@@ -73,6 +75,25 @@ def parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", help="write the library page OUT/index.html", description="Write OUT_DIR/index.html: every built handout in OUT_DIR with links to its files, their sizes, audio lengths and last check result.")
     index.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="the output folder holding built NAME/ folders")
+
+    imported = commands.add_parser("import", help="make a source from a Word, OpenDocument, web or Markdown file",
+                                   description="Read FILE (.docx, .odt, .html or .md) with pandoc and write it as a "
+                                               "source: title, one section per heading, lists, tables, notes and "
+                                               "pictures kept, and every plain rendition marked unwritten (the "
+                                               "source will not build until each is written).")
+    imported.add_argument("file", type=Path, metavar="FILE")
+    imported.add_argument("--out", type=Path, default=None, help="the source to write (default: source/NAME.md)")
+    imported.add_argument("--lang", default=None, help="the handout's language, a BCP 47 tag such as es-US "
+                                                       "(default: what the document says, else en-US)")
+    imported.add_argument("--force", action="store_true", help="replace --out if it exists")
+
+    lint = commands.add_parser("lint", help="what to change in a source before it is built",
+                               description="Report plain-language problems and facts that differ between the full "
+                                           "and the plain rendition, as file:line:col: level rule: message. "
+                                           "Exit 1 when there are errors.")
+    lint.add_argument("sources", nargs="+", type=Path, metavar="SOURCE")
+    lint.add_argument("--format", choices=("text", "json"), default="text", dest="style",
+                      help="text lines (default) or a JSON list for editors")
     return top
 
 
@@ -88,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
             return _build(args)
         if args.command == "index":
             return _index(args)
+        if args.command == "import":
+            return _import(args)
+        if args.command == "lint":
+            return _lint(args)
         return _check(args)
     except PipelineError as exc:
         return _fail(args, exc)
@@ -110,7 +135,8 @@ def _fail(args: argparse.Namespace, error: PipelineError) -> int:
 
 def _written(args: argparse.Namespace) -> Path:
     """The folder the command writes, named when the system's error names no file."""
-    return getattr(args, {"build": "out", "check": "output_dir", "index": "out_dir"}[args.command])
+    where = {"build": "out", "check": "output_dir", "index": "out_dir", "import": "out"}.get(args.command)
+    return (getattr(args, where) if where else None) or Path("source")
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -158,3 +184,39 @@ def _check(args: argparse.Namespace) -> int:
     checks.enforce(doc, reports)
     print(f"all {len(doc.sections)} sections present in {', '.join(r.format for r in reports)}")
     return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    """`import`: a Word, OpenDocument, web or Markdown file as a source to finish."""
+    from .importing import import_file
+
+    result = import_file(args.file, args.out, args.lang, args.force)
+    count = len(result.pictures)
+    print(f"wrote {result.source}: {result.sections} sections, {count} picture{'' if count == 1 else 's'}")
+    for note in result.notes:
+        print(f"note: {note}")
+    print(f"next: write each ::: {{.plain .unwritten}} div in plain words, then "
+          f"python -m pipeline lint {result.source}")
+    return 0
+
+
+def _lint(args: argparse.Namespace) -> int:
+    """`lint`: findings as file:line:col lines (or JSON); 1 when any is an error, 2 for an unreadable source."""
+    from .errors import SourceError
+    from .lint import Finding, lint, report
+
+    findings: list[Finding] = []
+    unreadable = False
+    for source in args.sources:
+        try:
+            findings += lint(source)
+        except SourceError as exc:
+            unreadable = True
+            findings.append(Finding(str(exc.path), exc.line or 1, 1, "error", "source", exc.problem))
+    if findings:
+        print(report(findings, args.style))
+    elif args.style == "json":
+        print("[]")
+    if unreadable:
+        return 2
+    return 1 if any(f.level == "error" for f in findings) else 0

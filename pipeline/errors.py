@@ -27,6 +27,15 @@ class SourceError(PipelineError):
         super().__init__(f"{where}: {problem}")
 
 
+class UnfinishedSource(SourceError):
+    """A source an author has not finished (a plain rendition not yet written, a picture without
+    alt text): a bad source for `build`, one finding under `rule` for `lint`."""
+
+    def __init__(self, path: Path | str, line: int | None, problem: str, rule: str) -> None:
+        super().__init__(path, line, problem)
+        self.rule = rule
+
+
 class EngineError(PipelineError):
     """A speech engine could not speak (offline, missing, crashed)."""
 

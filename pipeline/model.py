@@ -40,6 +40,9 @@ class Section:
     plain_asides: tuple[str, ...] = ()
     pieces: tuple[Piece, ...] = ()  # the full text in reading order as written (a linear format lays it out)
     plain_narration: tuple[Utterance, ...] = ()  # the plain rendition as heard (beside the page's plain text)
+    full_notes: int = 0  # how many of the full asides are notes (the rest are alt texts)
+    plain_notes: int = 0
+    unwritten: bool = False  # the plain rendition is still the import's placeholder (only `lint` reads such a source)
 
     @property
     def narration_text(self) -> str:
@@ -57,6 +60,16 @@ class Section:
         (found in order one by one, wherever a format puts them: a note after its sentence in the
         narration, at the section's end in the PDF)."""
         return (self.full_text, *self.full_asides)
+
+    @property
+    def full_statements(self) -> tuple[str, ...]:
+        """What the full text states as fact: its running text and notes (a picture's alt text describes)."""
+        return (self.full_text, *self.full_asides[: self.full_notes])
+
+    @property
+    def plain_statements(self) -> tuple[str, ...]:
+        """What the plain rendition states as fact: its running text and notes."""
+        return (self.plain_text, *self.plain_asides[: self.plain_notes])
 
     @property
     def plain_passages(self) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 from .ast import Block, alt_text
 from .cache import write_atomic
 from .config import setting
-from .errors import SourceError
+from .errors import SourceError, UnfinishedSource
 
 FOLDER = "images"
 KINDS = {b"\x89PNG\r\n\x1a\n": ("image/png", ".png"), b"\xff\xd8\xff": ("image/jpeg", ".jpg")}
@@ -40,14 +40,16 @@ class Picture:
     sha256: str
 
 
-def collect(source: Path, sections: list[tuple[int, list[Block]]], lines: list[str]) -> tuple[Picture, ...]:
+def collect(source: Path, sections: list[tuple[int, list[Block]]], lines: list[str],
+            drafts: list[UnfinishedSource] | None = None) -> tuple[Picture, ...]:
     """Vet every picture of every section (given as (heading line, blocks)), point it at its
-    published name, and return the pictures in order of first use."""
+    published name, and return the pictures in order of first use; with `drafts`, a missing alt
+    text is noted there instead of raised."""
     found: dict[str, Picture] = {}
     for first_line, blocks in sections:
         for image in images(blocks):
             line = line_of(lines, image["c"][2][0], first_line)
-            picture = vet(source, image, line)
+            picture = vet(source, image, line, drafts)
             image["c"][2] = [picture.href, image["c"][2][1]]
             found.setdefault(picture.href, picture)
     return tuple(found.values())
@@ -72,12 +74,15 @@ def line_of(lines: list[str], target: str, first_line: int) -> int:
     return first_line
 
 
-def vet(source: Path, image: dict[str, Any], line: int) -> Picture:
+def vet(source: Path, image: dict[str, Any], line: int, drafts: list[UnfinishedSource] | None = None) -> Picture:
     """The picture an Image element names, or a SourceError saying what is wrong with it."""
     target = image["c"][2][0]
     if not alt_text(image):
-        raise SourceError(source, line, f"picture '{target}' has no alt text: say what it shows, "
-                                        f"as in ![A drawing of the armpit]({target})")
+        missing = UnfinishedSource(source, line, f"picture '{target}' has no alt text: say what it shows, "
+                                                 f"as in ![A drawing of the armpit]({target})", "alt-text")
+        if drafts is None:
+            raise missing
+        drafts.append(missing)
     path = local_file(source, target, line)
     content = read_limited(source, path, target, line)
     media_type, suffix = kind_of(source, content, target, line)

@@ -49,6 +49,7 @@ class Marked:
     pieces: tuple[Piece, ...]
     text: str
     asides: tuple[str, ...]  # each note's words, then each picture's alt text
+    notes: int = 0  # how many of the asides are notes
 
 
 @dataclass
@@ -282,7 +283,7 @@ def mark(blocks: list[Block], prefix: str, say: Words | None = None) -> Marked:
     walk.hear("", "", "")  # anything still pending (a note in a heading-less block) is heard last
     notes = [stringify_blocks(note.blocks, pictures=False) for note in walk.notes]
     return Marked(marked + walk.notes_blocks(), tuple(walk.pieces), stringify_blocks(marked, pictures=False),
-                  tuple(notes + walk.alts))
+                  tuple(notes + walk.alts), len(notes))
 
 
 def plain_heading(section_id: str) -> str:

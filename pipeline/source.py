@@ -3,7 +3,9 @@
 The source format: a YAML block (`title`, `lang` required; `subtitle`, `publisher`, `date`,
 `identifier`, `description`, `keywords`, `glossary` optional), then sections, each a level-2
 heading with an explicit id (`## Question? {#id}`), its full text, and exactly one
-`::: plain` fenced div holding the plain-language rendition.
+`::: plain` fenced div holding the plain-language rendition. An import marks a plain rendition it
+could not write `::: {.plain .unwritten}`: such a source is unfinished, refused by `build` and
+reported by `lint` (`parse(path, drafts=[...])` collects what is unfinished instead of raising).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import yaml
 
 from . import ast, fonts, narration, pictures, reading
 from .config import setting
-from .errors import SourceError
+from .errors import SourceError, UnfinishedSource
 from .model import Document, Edition, Metadata, Section
 from .words import Words, words_for
 
@@ -43,18 +45,22 @@ class _Part:
     line: int
     full: list[dict[str, Any]]
     plain: list[dict[str, Any]]
+    unwritten: bool = False  # the plain rendition is the import's placeholder
 
 
-def parse(path: Path | str) -> Document:
-    """Parse and validate one source file; raise SourceError naming file, line and problem."""
+def parse(path: Path | str, drafts: list[UnfinishedSource] | None = None) -> Document:
+    """Parse and validate one source file; raise SourceError naming file, line and problem.
+
+    With `drafts`, what an author has not finished yet (a plain rendition still unwritten, a
+    picture without alt text) is added to that list instead of raised, so `lint` can read on."""
     path = Path(path)
     try:
-        return _parse(path)
+        return _parse(path, drafts)
     except RecursionError:
         raise SourceError(path, None, "the text is nested too deeply (lists or quotes inside each other)") from None
 
 
-def _parse(path: Path) -> Document:
+def _parse(path: Path, drafts: list[UnfinishedSource] | None) -> Document:
     """The parse itself, in reading order of the file."""
     raw = _read_bytes(path)
     text = _decode(path, raw)
@@ -63,10 +69,10 @@ def _parse(path: Path) -> Document:
     warnings: list[str] = []
     blocks = _pandoc_blocks(path, body)
     blocks = ast.drop_unsafe(blocks, warnings)
-    parts = _sections(path, blocks, body.splitlines(), body_line)
+    parts = _sections(path, blocks, body.splitlines(), body_line, drafts)
     _inner_ids(parts, warnings)
     _links_land(path, parts, text.splitlines())
-    shown = pictures.collect(path, [(part.line, part.full + part.plain) for part in parts], text.splitlines())
+    shown = pictures.collect(path, [(part.line, part.full + part.plain) for part in parts], text.splitlines(), drafts)
     _drawn(path, text)
     sections = _render(parts, words_for(meta.lang))
     return Document(
@@ -245,7 +251,8 @@ def _heading_lines(lines: list[str], first_line: int) -> list[tuple[int, int]]:
 
 
 def _sections(
-    path: Path, blocks: list[dict[str, Any]], lines: list[str], first_line: int
+    path: Path, blocks: list[dict[str, Any]], lines: list[str], first_line: int,
+    drafts: list[UnfinishedSource] | None = None,
 ) -> list[_Part]:
     """Split the block list into sections, validating ids, headings and plain divs."""
     headings = iter(_heading_lines(lines, first_line))
@@ -285,6 +292,9 @@ def _sections(
             if part.plain:
                 raise SourceError(path, part.line, f"section '{part.id}' has two ::: plain divs; keep one")
             part.plain = block["c"][1] or [{"t": "Null"}]
+            if "unwritten" in block["c"][0][1]:
+                part.unwritten = True
+                _unwritten(path, part, lines, first_line, drafts)
         else:
             part = parts[-1]
             if part.plain:
@@ -302,6 +312,18 @@ def _sections(
         if not ast.stringify_blocks(part.plain).strip():
             raise SourceError(path, part.line, f"section '{part.id}' has an empty ::: plain div")
     return parts
+
+
+def _unwritten(path: Path, part: _Part, lines: list[str], first_line: int,
+               drafts: list[UnfinishedSource] | None) -> None:
+    """A plain rendition the import left unwritten: refused (or, for lint, noted) at its div's line."""
+    line = next((first_line + i for i, text in enumerate(lines)
+                 if first_line + i > part.line and re.match(r"\s*:::+\s*\{[^}]*\.unwritten", text)), part.line)
+    problem = UnfinishedSource(path, line, f"the plain rendition of section '{part.id}' is not written yet: write it "
+                                           "in plain words, then delete '.unwritten' from this line", "unwritten")
+    if drafts is None:
+        raise problem
+    drafts.append(problem)
 
 
 def _drawn(path: Path, text: str) -> None:
@@ -377,6 +399,9 @@ def _render(parts: list[_Part], say: Words) -> tuple[Section, ...]:
             full_asides=full.asides,
             plain_asides=plain.asides,
             pieces=full.pieces,
+            full_notes=full.notes,
+            plain_notes=plain.notes,
+            unwritten=part.unwritten,
         )
         for number, (part, (full, plain)) in enumerate(zip(parts, marked), start=1)
     )
