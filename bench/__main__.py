@@ -5,6 +5,7 @@
     BENCH_SECTIONS=2 make bench                  # tiny handouts: at most 2 sections, short paragraphs
     .venv/bin/python -m bench --sizes 1 --parallel 0 --work /tmp/bench
     .venv/bin/python -m bench --sizes 1 --sections 2 --parallel 0   # a quick run (tests/test_bench.py)
+    BENCH_CLUSTER="" make bench                  # skip the Dask row (default: the -j size on CLUSTER=local:2)
 
 The tables are printed before a temporary work folder is removed: they read the make logs in it.
 """
@@ -134,6 +135,19 @@ def parallel_line(count: int, j1: MakeRun, j2: MakeRun) -> str:
     )
 
 
+def cluster_line(count: int, j2: MakeRun, clustered: MakeRun, cluster: str) -> str:
+    """The same library on a Dask LocalCluster against `make -j2`, both cold."""
+    summary = clustered.cluster_summary
+    if summary is None or clustered.returncode:
+        return f"`make -j2 all CLUSTER={cluster}` on N = {count}: the run failed (see {clustered.log})"
+    built, total, failed, retried = summary
+    return (
+        f"Cold `make -j2 all CLUSTER={cluster}` on the same N = {count}: {_s(clustered.seconds)} against `-j2`'s "
+        f"{_s(j2.seconds)} ({clustered.seconds / j2.seconds:.2f}× its time); {built} of {total} handouts built and "
+        f"checked on Dask, {failed} failed, {retried} task(s) retried."
+    )
+
+
 def report(seed: int, load_before: float, results: list[SizeResult], parallel: str, work: Path) -> str:
     """The tables, the -j1/-j2 line and the notes; it reads the make logs, so it is made while `work` exists."""
     parts = [
@@ -160,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     top = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     top.add_argument("--sizes", type=_sizes, default=_sizes(os.environ.get("BENCH_SIZES", "1,10")), help="library sizes N (default: $BENCH_SIZES or 1,10)")
     top.add_argument("--parallel", type=int, default=int(os.environ.get("BENCH_PARALLEL", "10")), metavar="N", help="compare make -j1 and -j2 on this size (0: skip; default 10)")
+    top.add_argument("--cluster", default=os.environ.get("BENCH_CLUSTER", "local:2"), metavar="ADDRESS",
+                     help="also build the -j size with `make -j2 all CLUSTER=ADDRESS` (\"\": skip; default: "
+                          "$BENCH_CLUSTER or local:2)")
     top.add_argument("--seed", type=int, default=int(os.environ.get("BENCH_SEED", "8")), help="seed of the synthetic library (default: $BENCH_SEED or 8)")
     top.add_argument("--sections", type=_cap, default=os.environ.get("BENCH_SECTIONS"), metavar="N", help="at most N sections per handout, with short paragraphs: a tiny library for a quick run (default: $BENCH_SECTIONS, else the real lengths)")
     top.add_argument("--work", type=Path, help="keep the libraries and logs in this folder (default: a temporary folder, removed)")
@@ -179,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
             j1 = cold_make(args.parallel, work, 1, code, _progress, args.seed, args.sections)
             j2 = cold_make(args.parallel, work, 2, code, _progress, args.seed, args.sections)
             parallel = parallel_line(args.parallel, j1, j2)
+            if args.cluster:
+                clustered = cold_make(args.parallel, work, 2, code, _progress, args.seed, args.sections, args.cluster)
+                parallel += "\n\n" + cluster_line(args.parallel, j2, clustered, args.cluster)
         finished = not any(r.failure or (r.cold and r.cold.failed_checks) for r in results)
         print(report(args.seed, load_before, results, parallel, work), flush=True)
     finally:

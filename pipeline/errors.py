@@ -68,6 +68,13 @@ class OutputError(PipelineError):
         return cls(f"{verb} {path}: {problem}" if path is not None else f"{verb} the output: {problem}")
 
 
+class ClusterError(PipelineError):
+    """The Dask cluster cannot be used: unreachable, malformed address, or workers that cannot see
+    the shared output and cache or run other code."""
+
+    exit_code = 6
+
+
 class InternalError(PipelineError):
     """An exception nobody expected (a bug): one line, and --debug shows where it came from."""
 
