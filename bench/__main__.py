@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     code = snapshot_code(work)
     results: list[SizeResult] = []
     parallel = ""
-    finished = False
+    finished = cluster_failed = False
     try:
         for count in args.sizes:
             results.append(measure(count, work, code, _progress, args.seed, args.sections))
@@ -199,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.cluster:
                 clustered = cold_make(args.parallel, work, 2, code, _progress, args.seed, args.sections, args.cluster)
                 parallel += "\n\n" + cluster_line(args.parallel, j2, clustered, args.cluster)
-        finished = not any(r.failure or (r.cold and r.cold.failed_checks) for r in results)
+                cluster_failed = clustered.returncode != 0
+        finished = not cluster_failed and not any(r.failure or (r.cold and r.cold.failed_checks) for r in results)
         print(report(args.seed, load_before, results, parallel, work), flush=True)
     finally:
         if args.work is None and finished:

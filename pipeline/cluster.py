@@ -17,6 +17,7 @@ task runs, every worker is asked whether it sees both folders and runs the same 
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import socket
@@ -52,6 +53,7 @@ def handout_task(source: str, options: BuildOptions) -> Outcome:
     started = time.perf_counter()
     path = Path(source)
     worker = f"{socket.gethostname()}:{os.getpid()}"
+    os.environ["PIPELINE_CACHE"] = str(options.cache_dir)  # the check remembers what it measured in the shared cache
     try:
         folder = build(path, options)
         doc = parse(path)
@@ -65,9 +67,10 @@ def handout_task(source: str, options: BuildOptions) -> Outcome:
     return Outcome(path.stem, True, 0, "built and checked", time.perf_counter() - started, worker)
 
 
-def worker_view(out_root: str, cache_dir: str) -> tuple[bool, bool, str]:
-    """What a worker sees: the output folder, the cache folder, and its pipeline code's digest."""
-    return Path(out_root).is_dir(), Path(cache_dir).is_dir(), code_digest()
+def worker_view(out_root: str, cache_dir: str) -> tuple[bool, bool, str, bool]:
+    """What a worker sees: the output folder, the cache folder, its pipeline code's digest, and
+    whether it is a daemonic process (which may not start the speech recogniser's processes)."""
+    return Path(out_root).is_dir(), Path(cache_dir).is_dir(), code_digest(), multiprocessing.current_process().daemon
 
 
 def parse_address(address: str) -> tuple[str, int | None]:
@@ -89,9 +92,12 @@ def build_library(sources: list[Path], options: BuildOptions, address: str) -> i
     ClusterError when the cluster cannot be used."""
     kind, workers = parse_address(address)
     try:
+        import dask
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
         raise ClusterError("Dask is not installed: run `make setup` (it installs dask[distributed])") from None
+    # The check's speech recognition runs in processes of its own, which a daemonic worker may not start.
+    dask.config.set({"distributed.worker.daemon": False})
     options = _shared(options)
     cluster = None
     try:
@@ -175,11 +181,14 @@ def _vet_workers(client: Any, options: BuildOptions) -> None:
     """Stop before any work if a worker cannot see the output or cache, or runs other code."""
     views = client.run(worker_view, str(options.out_root), str(options.cache_dir))
     mine = code_digest()
-    for worker, (sees_out, sees_cache, digest) in sorted(views.items()):
+    for worker, (sees_out, sees_cache, digest, daemonic) in sorted(views.items()):
         if not sees_out or not sees_cache:
             unseen = options.out_root if not sees_out else options.cache_dir
             raise ClusterError(f"worker {worker} cannot see {unseen}: the output and the cache must be on storage "
                                "every worker mounts at the same path")
+        if daemonic:
+            raise ClusterError(f"worker {worker} is a daemonic process, which cannot start the check's speech "
+                               "recognition: start workers with DASK_DISTRIBUTED__WORKER__DAEMON=False")
         if digest != mine:
             raise ClusterError(f"worker {worker} runs different pipeline code (install this checkout there): "
                                "its outputs would differ from a local build")

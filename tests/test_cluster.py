@@ -49,7 +49,8 @@ def _digests(out: Path) -> dict[str, str]:
 
 def _cluster_build(sources: list[Path], out: Path, cache: Path, *extra: str) -> subprocess.Popen[str]:
     """`python -m pipeline build --cluster local:2` as a user runs it."""
-    env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH)}
+    # The check's memo lives with the cache given, so the workers really listen to the audio here.
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH), "PIPELINE_CACHE": str(cache)}
     return subprocess.Popen([sys.executable, "-m", "pipeline", "build", "--cluster", "local:2", *map(str, sources),
                              "--out", str(out), "--cache", str(cache), *extra],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -10,7 +10,6 @@ ASCII braille characters, and the PEF holding the same pages and cells as the BR
 from __future__ import annotations
 
 import re
-from difflib import SequenceMatcher
 from pathlib import Path
 
 from lxml import etree
@@ -20,7 +19,7 @@ from ..config import setting
 from ..formats.braille import CELLS, LINES, PEF_NS, Table, table_metadata, brf_pages, louis, table_for, unicode_cells
 from ..model import Document
 from . import FormatReport
-from .presence import Presence, words
+from .presence import Presence, words, words_in_order
 
 FORMAT = "braille"
 CONTENTS_LINE = re.compile(r'\s"{2,}\s\S+$')  # guide dots, then a braille page number at the margin
@@ -131,19 +130,6 @@ def judge_sections(doc: Document, report: FormatReport, pages: list[list[str]], 
             continue
         at, text_start = found[section.id]
         text_end = next((p for p in positions if p > at), len(body))
-        ratio = _in_order(said[section.id][1], body[text_start:text_end])
+        ratio = words_in_order(said[section.id][1], body[text_start:text_end])
         report.sections[section.id] = Presence(ratio >= need, f"{ratio:.0%} of words" if ratio >= need else
                                                f"only {ratio:.0%} of the words in order (need {need:.0%})")
-
-
-def _in_order(passages: list[list[str]], found: list[str]) -> float:
-    """Share of the passages' words found in order, each passage on its own (as `presence` does)."""
-    total = sum(len(p) for p in passages)
-    if not total:
-        return 1.0
-    matched = 0
-    for passage in passages:
-        if passage:
-            matcher = SequenceMatcher(None, passage, found, autojunk=False)
-            matched += sum(block.size for block in matcher.get_matching_blocks())
-    return matched / total

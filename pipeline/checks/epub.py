@@ -253,12 +253,26 @@ def ace(report: FormatReport, path: Path, out_dir: Path) -> None:
     report.json as `ace-report.json`; what it found is remembered by the EPUB's bytes."""
     key = fingerprint("ace", file_digest(path), ACE_VERSION)
     found = check_memo().remember("ace", key, lambda: _run_ace(path))
-    write_atomic(out_dir / ACE_REPORT, json.dumps(found["report"], indent=1, sort_keys=True).encode("utf-8"))
+    steady = _steady(found["report"], path.name)
+    write_atomic(out_dir / ACE_REPORT, json.dumps(steady, indent=1, sort_keys=True).encode("utf-8"))
     violations = found["violations"]
     report.figures["ace_violations"] = len(violations)
     report.rule("Ace by DAISY", not violations,
                 "; ".join(f"{v['impact']} {v['rule']} in {v['where']}: {v['said']}" for v in violations[:5])
                 or f"Ace {ACE_VERSION}: 0 violations (report in {ACE_REPORT})")
+
+
+def _steady(found: Any, name: str) -> Any:
+    """Ace's report as a function of the EPUB alone: without the clock time Ace ran at and with the
+    file named as it is published (Ace writes the path it was given), so the same EPUB checked on
+    any machine, at any time, leaves the same ace-report.json."""
+    if isinstance(found, dict):
+        return {key: (name if key == "url" and isinstance(value, str) and value.endswith("/" + name)
+                      else _steady(value, name))
+                for key, value in found.items() if key != "dct:date"}
+    if isinstance(found, list):
+        return [_steady(value, name) for value in found]
+    return found
 
 
 def _run_ace(path: Path) -> dict[str, Any]:

@@ -27,11 +27,14 @@ def in_order_ratio(expected: str | tuple[str, ...] | list[str], found: str) -> f
     description): each is matched in order on its own, wherever in the found text it stands.
     """
     passages = [expected] if isinstance(expected, str) else list(expected)
-    wanted = [words(passage) for passage in passages]
+    return words_in_order([words(passage) for passage in passages], words(found))
+
+
+def words_in_order(wanted: list[list[str]], have: list[str]) -> float:
+    """Share of the wanted words (each passage matched on its own) found in `have` in the same order."""
     total = sum(len(w) for w in wanted)
     if not total:
         return 1.0
-    have = words(found)
     matched = 0
     for want in wanted:
         if want:
