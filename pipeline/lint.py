@@ -121,30 +121,35 @@ def lint(path: Path) -> list[Finding]:
     text = path.read_text(encoding="utf-8").removeprefix("\ufeff").replace("\r\n", "\n")
     findings = [Finding(str(path), draft.line or 1, 1, "error", draft.rule, draft.problem) for draft in drafts]
     lines = text.splitlines()
+    stretches = regions(text, lines, doc)
     for section in doc.sections:
-        full, plain = regions(text, lines, doc, section)
+        full, plain = stretches[section.id]
         findings += heading_rule(path, section)
         if section.unwritten:
             continue
         findings += fact_rule(path, doc, section, full, plain)
         findings += plain_rules(path, doc, section, plain)
-    findings += glossary_rules(path, doc, text, lines)
+    findings += glossary_rules(path, doc, lines, {sid: plain for sid, (_, plain) in stretches.items()})
     return sorted(findings, key=lambda f: (f.line, f.column, f.rule))
 
 
-def regions(text: str, lines: list[str], doc: Document, section: Section) -> tuple[Region, Region]:
-    """The full and the plain rendition of a section as stretches of the file."""
+def regions(text: str, lines: list[str], doc: Document) -> dict[str, tuple[Region, Region]]:
+    """Each section's full and plain rendition as stretches of the file, by section id."""
     offsets = [0]
     for line in lines:
         offsets.append(offsets[-1] + len(line) + 1)
-    following = [s.line for s in doc.sections if s.line > section.line]
-    stop_line = min(following) if following else len(lines) + 1
-    div_line = next((n for n in range(section.line + 1, stop_line)
-                     if re.match(r"\s*:::+\s*(?:\{[^}]*\.plain\b|plain\b)", lines[n - 1])), stop_line)
-    start = offsets[section.line]  # the line after the heading
-    middle = offsets[min(div_line, len(lines))] if div_line <= len(lines) else len(text)
-    end = offsets[min(stop_line - 1, len(lines))]
-    return Region(text, start, offsets[div_line - 1] if div_line <= len(lines) else len(text)), Region(text, middle, end)
+    found = {}
+    for section in doc.sections:
+        following = [s.line for s in doc.sections if s.line > section.line]
+        stop_line = min(following) if following else len(lines) + 1
+        div_line = next((n for n in range(section.line + 1, stop_line)
+                         if re.match(r"\s*:::+\s*(?:\{[^}]*\.plain\b|plain\b)", lines[n - 1])), stop_line)
+        start = offsets[section.line]  # the line after the heading
+        middle = offsets[min(div_line, len(lines))] if div_line <= len(lines) else len(text)
+        end = offsets[min(stop_line - 1, len(lines))]
+        full_end = offsets[div_line - 1] if div_line <= len(lines) else len(text)
+        found[section.id] = (Region(text, start, full_end), Region(text, middle, end))
+    return found
 
 
 def heading_rule(path: Path, section: Section) -> list[Finding]:
@@ -352,7 +357,7 @@ def _explained(word: str, sentence: str, lang: str) -> bool:
     return re.search(pattern, sentence, re.I) is not None
 
 
-def glossary_rules(path: Path, doc: Document, text: str, lines: list[str]) -> list[Finding]:
+def glossary_rules(path: Path, doc: Document, lines: list[str], plain: dict[str, Region]) -> list[Finding]:
     """Glossary terms neither rendition uses, and terms the plain text uses before it explains them
     (explaining a term in the sentence that uses it, or the very next one, is what plain writing does)."""
     findings = []
@@ -371,17 +376,12 @@ def glossary_rules(path: Path, doc: Document, text: str, lines: list[str]) -> li
             continue
         explained = next((i for i in uses if _explained(term, spoken[i][1], lang)), None)
         if uses and explained is not None and explained > uses[0] + 1:
-            line = _plain_line(text, lines, doc, *spoken[uses[0]])
-            later = _plain_line(text, lines, doc, *spoken[explained])
+            line = plain[spoken[uses[0]][0].id].locate(spoken[uses[0]][1], advance=False)[0]
+            later = plain[spoken[explained][0].id].locate(spoken[explained][1], advance=False)[0]
             findings.append(Finding(str(path), line, 1, "warning", "glossary-order",
                                     f"'{term}' is used here before the plain text explains it (line {later}); "
                                     "explain it at its first use"))
     return findings
-
-
-def _plain_line(text: str, lines: list[str], doc: Document, section: Section, sentence: str) -> int:
-    """The line of a sentence in a section's plain rendition."""
-    return regions(text, lines, doc, section)[1].locate(sentence, advance=False)[0]
 
 
 def report(findings: list[Finding], style: str) -> str:
