@@ -9,10 +9,17 @@ their alt text (a picture without one is reported, and the source will not build
 one). Text before the first heading becomes an introduction section. Every section gets a plain
 rendition marked `::: {.plain .unwritten}`: the source refuses to build until each is written, so
 an import can never be published half done.
+
+A received file is untrusted (`pipeline.untrusted`): pandoc reads it in its sandbox, a .docx/.odt
+is repacked within limits first, and only pictures inside the container itself, or PNG/JPEG files
+in a web page's or Markdown file's own folder, are kept; anything else a picture names becomes a
+visible placeholder and a note, never a copy and never a request.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import re
@@ -20,20 +27,23 @@ import shutil
 import tempfile
 import unicodedata
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
-import pypandoc
 import yaml
 
-from . import ast
+from . import ast, pandoc, pictures, untrusted
 from .cache import write_atomic
+from .config import setting
 from .errors import OutputError, SourceError
 from .pictures import KINDS, images
 from .words import N_, words_for
 
 READERS = {".docx": "docx", ".odt": "odt", ".html": "html", ".htm": "html", ".md": "markdown"}
+CONTAINERS = {"docx", "odt"}  # zip files whose pictures travel inside them
 UNWRITTEN = N_("Write this answer again here in plain words: short sentences, everyday words and the same "
                "facts (numbers, times, doses, phone numbers, medicines). Then delete “.unwritten” from the "
                "line above.")
@@ -48,6 +58,7 @@ class Imported:
     sections: int
     pictures: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # one line each: a missing alt text, a picture format refused
+    linked: dict[str, str] = field(default_factory=dict)  # a Word file's outside pictures: stand-in name → address
 
 
 def import_file(path: Path, out: Path | None = None, lang: str | None = None, force: bool = False) -> Imported:
@@ -56,21 +67,20 @@ def import_file(path: Path, out: Path | None = None, lang: str | None = None, fo
     if reader is None:
         raise SourceError(path, None, f"cannot import {path.suffix or 'a file without an extension'}: "
                                       f"give a {', '.join(sorted(READERS))} file")
-    if not path.is_file():
-        raise SourceError(path, None, "no such file")
     out = out or Path("source") / f"{slug(path.stem) or 'handout'}.md"
     if out.exists() and not force:
         raise OutputError(f"{out} exists already: give another --out, or --force to replace it")
     if not out.parent.is_dir():
         raise OutputError(f"{out.parent} is not a folder: create it, or give another --out")
+    received = untrusted.read_limited(path, int(setting("import_max_bytes")))
     media = out.parent / f"{out.stem}-pictures"
     with tempfile.TemporaryDirectory(prefix=".import-", dir=out.parent.resolve()) as scratch:
-        tree = _read(path.resolve(), reader, Path(scratch))
         result = Imported(out, 0)
+        tree = _read(path.resolve(), received, reader, Path(scratch), result)
         meta = _metadata(tree, lang, result)
         meta["file_words"] = re.sub(r"[-_]+", " ", path.stem)
-        sections = _sections(tree["blocks"], meta, result)
-        _pictures(sections, Path(scratch), media, out.parent, result)
+        sections = _sections(path, tree["blocks"], meta, result)
+        _pictures(sections, path, reader, Path(scratch), media, out.parent, result)
         text = _source_text(meta, sections, lang=meta["lang"])
         write_atomic(out, text.encode("utf-8"))
     result.sections = len(sections)
@@ -89,14 +99,36 @@ def slug(title: str) -> str:
     return "-".join(kept) or (words[0][:40] if words else "")
 
 
-def _read(path: Path, reader: str, scratch: Path) -> dict[str, Any]:
-    """The document as pandoc's JSON tree, its pictures extracted into `scratch`."""
+def _read(path: Path, received: bytes, reader: str, scratch: Path, result: Imported) -> dict[str, Any]:
+    """The document as pandoc's JSON tree, read in pandoc's sandbox with its active parts left out
+    (each kind counted in a note); a container's own pictures extracted into `scratch/media`."""
+    dropped: Counter[str] = Counter()
     try:
-        return json.loads(pypandoc.convert_file(str(path), "json", format=reader,
-                                                extra_args=[f"--extract-media={scratch}", "--quiet"]))
+        if reader in CONTAINERS:
+            inner = untrusted.repack(path, scratch / f"received{path.suffix.lower()}")
+            result.linked = inner.linked
+            tree = json.loads(pandoc.convert_file(inner.path, "json", reader, f"--extract-media={scratch / 'media'}"))
+        else:
+            text = _text(path, received, result)
+            if reader == "html":
+                dropped.update(untrusted.active_html(text))
+            tree = json.loads(pandoc.convert_text(text, "json", reader))
     except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
-        raise SourceError(path, None, f"pandoc could not read it as {reader}: {first}") from None
+        lines = str(exc).strip().splitlines()
+        raise SourceError(path, None, f"pandoc could not read it as {reader}: "
+                                      f"{untrusted.short(lines[-1]) if lines else 'unreadable'}") from None
+    tree["blocks"] = untrusted.passive(tree["blocks"], dropped)
+    result.notes.extend(untrusted.dropped_lines(dropped))
+    return tree
+
+
+def _text(path: Path, received: bytes, result: Imported) -> str:
+    """A web page's or Markdown file's text: UTF-8, or else read as Windows-1252 with a note."""
+    try:
+        return received.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        result.notes.append("the file is not UTF-8: read it as Windows-1252; check accented letters and quotes")
+        return received.decode("cp1252", errors="replace")
 
 
 def _metadata(tree: dict[str, Any], lang: str | None, result: Imported) -> dict[str, Any]:
@@ -136,7 +168,7 @@ class _Section:
     blocks: list[dict[str, Any]]
 
 
-def _sections(blocks: list[dict[str, Any]], meta: dict[str, Any], result: Imported) -> list[_Section]:
+def _sections(path: Path, blocks: list[dict[str, Any]], meta: dict[str, Any], result: Imported) -> list[_Section]:
     """Split the body at its top-level headings below the title; text before them is an introduction."""
     blocks = _without_ids(blocks)
     headings = [b for b in blocks if b["t"] == "Header"]
@@ -163,7 +195,7 @@ def _sections(blocks: list[dict[str, Any]], meta: dict[str, Any], result: Import
             section.blocks = [{"t": "Para", "c": [{"t": "Str", "c": "…"}]}]
             result.notes.append(f"section '{section.id}' has no text under its heading: write its answer")
     if not sections:
-        raise SourceError(Path(meta["title"]), None, "the document has no text to import")
+        raise SourceError(path, None, "the document has no text to import")
     return sections
 
 
@@ -227,27 +259,92 @@ def _without_ids(node: Any) -> Any:
     return {"t": node["t"], "c": content}
 
 
-def _pictures(sections: list[_Section], scratch: Path, media: Path, folder: Path, result: Imported) -> None:
-    """Move each extracted picture into NAME-pictures/ beside the source, pointing the source at it."""
+def _pictures(sections: list[_Section], received: Path, reader: str, scratch: Path, media: Path, folder: Path,
+              result: Imported) -> None:
+    """Copy each picture the import may keep into NAME-pictures/ beside the source, pointing the
+    source at it; any other picture becomes a visible placeholder and a note."""
     for section in sections:
         for image in images(section.blocks):
-            target = Path(image["c"][2][0])
-            if not target.is_absolute() or not target.is_relative_to(scratch) or not target.is_file():
-                result.notes.append(f"section '{section.id}': picture '{target}' is not in the document; add the file "
-                                    "beside the source and point the picture at it")
+            target = image["c"][2][0]
+            if reader not in CONTAINERS:
+                found, problem = _beside(target, received, scratch)
+            else:
+                found, problem = _contained(target, scratch)
+                if found is not None and found.name in result.linked:  # a stand-in for a picture Word links to
+                    target, found, problem = result.linked[found.name], None, "linked from outside the document"
+            if found is None:
+                _placeholder(image, problem)
+                result.notes.append(f"section '{section.id}': picture '{untrusted.short(target, 80)}' was not imported "
+                                    f"({problem}); a placeholder stands in its place")
                 continue
-            head = target.read_bytes()[:8]
+            head = found.read_bytes()[:8]
             if not any(head.startswith(magic) for magic in KINDS):
-                result.notes.append(f"section '{section.id}': picture '{target.name}' is not PNG or JPEG; save it "
+                result.notes.append(f"section '{section.id}': picture '{found.name}' is not PNG or JPEG; save it "
                                     "as PNG and point the picture at it")
             media.mkdir(exist_ok=True)
-            kept = media / f"picture-{len(result.pictures) + 1}{target.suffix.lower()}"
-            shutil.copyfile(target, kept)
+            kept = media / f"picture-{len(result.pictures) + 1}{found.suffix.lower()}"
+            shutil.copyfile(found, kept)
             result.pictures.append(kept)
             image["c"][2][0] = os.path.relpath(kept, folder)
             if not ast.alt_text(image):
-                result.notes.append(f"section '{section.id}': picture '{target.name}' has no alt text: say what it "
+                result.notes.append(f"section '{section.id}': picture '{found.name}' has no alt text: say what it "
                                     "shows in the [ ] of its ![ ](...) line")
+
+
+def _contained(target: str, scratch: Path) -> tuple[Path | None, str]:
+    """A picture of a .docx/.odt: a file pandoc extracted from inside the container, or nothing."""
+    path = Path(target)
+    inside = path.is_absolute() and path.resolve().is_relative_to(scratch.resolve()) and path.is_file()
+    return (path, "") if inside else (None, "it is not inside the document")
+
+
+def _beside(target: str, received: Path, scratch: Path) -> tuple[Path | None, str]:
+    """A picture of a web page or Markdown file: a PNG or JPEG file in the received file's own folder
+    (after `..` and links are resolved) or inside the page as a data: address, vetted as a build vets
+    a source's pictures; or nothing."""
+    address = urlsplit(target)
+    folder = received.resolve().parent
+    if address.scheme.lower() == "data":
+        return _inline(target, received, scratch)
+    if address.scheme or address.netloc:
+        return None, "a file:// address" if address.scheme.lower() == "file" else "a web address, never fetched"
+    if not address.path or address.path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", address.path):
+        return None, "a path elsewhere on this machine"
+    path = (folder / unquote(address.path)).resolve()
+    if not path.is_relative_to(folder):
+        return None, "outside the imported file's folder"
+    try:
+        content = pictures.read_limited(received, path, target, 0)
+        pictures.kind_of(received, content, target, 0)
+        pictures.dimensions(received, content, target, 0)
+    except SourceError as refused:
+        return None, refused.problem.replace(f"picture '{target}' ", "", 1)
+    return path, ""
+
+
+def _inline(target: str, received: Path, scratch: Path) -> tuple[Path | None, str]:
+    """A picture carried inside a web page as a base64 data: address, saved into `scratch` once vetted."""
+    found = re.fullmatch(r"data:image/(?:png|jpeg|jpg);base64,([A-Za-z0-9+/=\s]+)", target.strip(), re.I)
+    if not found:
+        return None, "a data: address that is not a base64 PNG or JPEG picture"
+    content = base64.b64decode(re.sub(r"\s+", "", found.group(1)) + "==", validate=False)
+    limit = int(setting("picture_max_bytes"))
+    if len(content) > limit:
+        return None, f"{len(content):,} bytes, over the limit of {limit:,}"
+    try:
+        _media_type, suffix = pictures.kind_of(received, content, "data:", 0)
+        pictures.dimensions(received, content, "data:", 0)
+    except SourceError as refused:
+        return None, refused.problem.replace("picture 'data:' ", "", 1)
+    path = scratch / f"inline-{hashlib.sha256(content).hexdigest()[:12]}{suffix}"
+    path.write_bytes(content)
+    return path, ""
+
+
+def _placeholder(image: dict[str, Any], problem: str) -> None:
+    """Turn a picture the import did not keep into words an author sees: what it showed, in italics."""
+    alt = ast.alt_text(image) or "no description"
+    image["t"], image["c"] = "Emph", [{"t": "Str", "c": f"(Picture not imported: {alt})"}]
 
 
 def _source_text(meta: dict[str, Any], sections: list[_Section], lang: str) -> str:
@@ -266,8 +363,7 @@ def _markdown(blocks: list[dict[str, Any]]) -> str:
     """Blocks as the pipeline's Markdown, by pandoc's writer (no raw HTML, no line wrapping)."""
     tree = {"pandoc-api-version": ast.API_VERSION, "meta": {}, "blocks": blocks}
     writer = "markdown-raw_html-raw_attribute-native_divs-native_spans-simple_tables-multiline_tables"
-    return pypandoc.convert_text(json.dumps(tree), writer,
-                                 format="json", extra_args=["--wrap=none", "--quiet"])
+    return pandoc.convert_text(json.dumps(tree), writer, "json", "--wrap=none")
 
 
 def _notes_named(markdown: str, section_id: str) -> str:

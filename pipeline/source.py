@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pypandoc
 import yaml
 
-from . import ast, fonts, narration, pictures, reading
+from . import ast, fonts, narration, pandoc, pictures, reading
 from .config import setting
 from .errors import SourceError, UnfinishedSource
 from .model import Document, Edition, Metadata, Section
@@ -225,7 +224,7 @@ def _metadata(path: Path, meta_text: str) -> Metadata:
 def _pandoc_blocks(path: Path, body: str) -> list[dict[str, Any]]:
     """The body as Pandoc's JSON block list."""
     try:
-        tree = json.loads(pypandoc.convert_text(body, "json", format=READER, extra_args=["--wrap=none", "--quiet"]))
+        tree = json.loads(pandoc.convert_text(body, "json", READER, "--wrap=none"))
     except RuntimeError as exc:
         raise SourceError(path, None, f"pandoc could not read the file: {exc}") from None
     return tree["blocks"]
@@ -380,7 +379,7 @@ def _render(parts: list[_Part], say: Words) -> tuple[Section, ...]:
             blocks.extend(rendition.blocks)
     blocks.append(reading.raw_block("<!--@@end@@-->"))
     tree = {"pandoc-api-version": ast.API_VERSION, "meta": {}, "blocks": blocks}
-    html = pypandoc.convert_text(json.dumps(tree), "html5", format="json", extra_args=["--wrap=none", "--quiet"])
+    html = pandoc.convert_text(json.dumps(tree), "html5", "json", "--wrap=none")
     pieces = re.split(r"<!--@@((?:full|plain):[a-z0-9-]+|end)@@-->", html)
     rendered = {pieces[i]: _with_scopes(pieces[i + 1].strip()) for i in range(1, len(pieces) - 1, 2)}
     return tuple(
