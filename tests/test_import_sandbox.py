@@ -171,16 +171,21 @@ Raw <img src="{listener.url}/raw.png"> and [a script](javascript:alert(1)).
     assert "note: left out 1 × <iframe>" in _notes(run) and "javascript" not in text and "<img" not in text
 
 
+def _written_with_pictures(tmp_path: Path, kind: str, alt: str, linked: int) -> dict[str, bytes]:
+    """The files of a .docx or .odt pandoc writes from a question with one picture, then `linked`
+    more copies of it (each a picture the caller re-points outside the file), name → bytes."""
+    body = "\n\n".join(["# How do I care for my arm?", "Move it every day.", f"![{alt}](ok.png)"]
+                       + [f"Linked {n}: ![linked {n}](ok.png)" for n in range(linked)])
+    (tmp_path / "made.md").write_text(f"---\ntitle: Arm care\nlang: en-US\n---\n\n{body}\n", encoding="utf-8")
+    subprocess.run([pandoc_binary(), "made.md", "-o", f"made.{kind}"], cwd=tmp_path, check=True)
+    with zipfile.ZipFile(tmp_path / f"made.{kind}") as original:
+        return {info.filename: original.read(info) for info in original.infolist()}
+
+
 def _docx_pointing_at(tmp_path: Path, targets: list[str]) -> Path:
     """A Word file with one embedded picture and one picture per target that Word links from outside
     (a relationship with TargetMode="External", as Insert > Picture > Link to File writes it)."""
-    body = "\n\n".join(["# How do I care for my arm?", "Move it every day.", "![An arm in a sleeve](ok.png)"]
-                       + [f"Linked {n}: ![linked {n}](ok.png)" for n in range(len(targets))])
-    (tmp_path / "arm.md").write_text(f"---\ntitle: Arm care\nlang: en-US\n---\n\n{body}\n", encoding="utf-8")
-    made = tmp_path / "made.docx"
-    subprocess.run([pandoc_binary(), "arm.md", "-o", str(made)], cwd=tmp_path, check=True)
-    with zipfile.ZipFile(made) as original:
-        files = {info.filename: original.read(info) for info in original.infolist()}
+    files = _written_with_pictures(tmp_path, "docx", "An arm in a sleeve", len(targets))
     document = files["word/document.xml"].decode()
     embeds = re.findall(r'r:embed="(rId\d+)"', document)
     assert len(embeds) == len(targets) + 1
@@ -236,13 +241,7 @@ def test_a_word_file_keeps_its_own_pictures_and_fetches_no_linked_one(received: 
 def test_an_odt_file_fetches_no_linked_picture(received: Path, listener: Listener, tmp_path: Path) -> None:
     (tmp_path / "ok.png").write_bytes(PICTURE.read_bytes())
     targets = ["/etc/passwd", "file:///etc/passwd", "../secret.png", f"{listener.url}/linked.png"]
-    body = "\n\n".join(["# Which foods help?", "Eat small meals.", "![Small meals on a plate](ok.png)"]
-                       + [f"Linked {n}: ![linked {n}](ok.png)" for n in range(len(targets))])
-    (tmp_path / "food.md").write_text(f"---\ntitle: Food\nlang: en-US\n---\n\n{body}\n", encoding="utf-8")
-    made = tmp_path / "made.odt"
-    subprocess.run([pandoc_binary(), "food.md", "-o", str(made)], cwd=tmp_path, check=True)
-    with zipfile.ZipFile(made) as original:
-        files = {info.filename: original.read(info) for info in original.infolist()}
+    files = _written_with_pictures(tmp_path, "odt", "Small meals on a plate", len(targets))
     content = files["content.xml"].decode()
     links = re.findall(r'xlink:href="(Pictures/[^"]+)"', content)
     assert len(links) == len(targets) + 1
