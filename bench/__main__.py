@@ -64,19 +64,19 @@ def _audio_rtf(result: SizeResult) -> str:
 def main_table(results: list[SizeResult]) -> str:
     """Per N: cold, no-op and edit rebuilds, memory, audio real-time factor and the ratio to the bare tools."""
     lines = [
-        "| N | sections | speech | cold `make all` (build + check) | no-op `make all` | edit 1 section (build + check) | sections synthesised on edit | plain edit (build + check) | synthesised on plain edit | peak memory | audio RTF | bare tools | build ÷ bare | `make all` ÷ bare | handouts failing their check |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| N | sections | speech | cold `make all` (build + check) | check ÷ build | no-op `make all` | edit 1 section (build + check) | sections synthesised on edit | plain edit (build + check) | synthesised on plain edit | peak memory | audio RTF | bare tools | build ÷ bare | `make all` ÷ bare | handouts failing their check |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         if r.failure and not (r.cold and r.noop):
-            lines.append(f"| {r.count} | {r.sections} | FAILED: {r.failure} |" + " |" * 12)
+            lines.append(f"| {r.count} | {r.sections} | FAILED: {r.failure} |" + " |" * 13)
             continue
         build, check = r.cold.step_seconds("build"), r.cold.step_seconds("check")
         noop_steps = f" ({len(r.noop.steps)} steps run)" if r.noop.steps else ""
         peak = max(run.peak_mib for run in (r.cold, r.noop, r.edit, r.plain_edit) if run)
         lines.append(
             f"| {r.count} | {r.sections} | {r.audio_seconds / 60:.1f} min | {_s(r.cold.seconds)} ({_s(build)} + {_s(check)}) "
-            f"| {_s(r.noop.seconds)}{noop_steps} | {_edit(r.edit)} | {_made(r.synthesised_edit)} "
+            f"| {check / build:.2f}× | {_s(r.noop.seconds)}{noop_steps} | {_edit(r.edit)} | {_made(r.synthesised_edit)} "
             f"| {_edit(r.plain_edit)} | {_made(r.synthesised_plain_edit)} | {peak:.0f} MiB | {_audio_rtf(r)} "
             f"| {_s(r.bare.total)} | {build / r.bare.total:.2f}× | {r.cold.seconds / r.bare.total:.2f}× "
             f"| {len(r.cold.failed_checks)} of {r.count} |"

@@ -152,6 +152,8 @@ def master(wav: Path, drive_db: float, mp3: Path, m4a: Path, mastered: Path) -> 
         samples = sound.getnframes()
     if samples != expected:
         encode_aac(mastered, samples, m4a)
+    if measure(m4a).true_peak > float(setting("true_peak_db")):  # the fast coder overshot a sharp onset
+        encode_aac(mastered, samples, m4a, coder="twoloop")
     return samples
 
 
@@ -168,20 +170,21 @@ def _whole_frames(samples: int) -> int:
     return -(-samples // AAC_FRAME) * AAC_FRAME
 
 
-def _aac_output() -> list[str]:
-    """How a section is written as AAC: mono, fast coder, no edit list, bit-exact."""
-    return ["-ac", "1", "-c:a", "aac", "-aac_coder", "fast", "-b:a", str(setting("bitrate")),
+def _aac_output(coder: str = "fast") -> list[str]:
+    """How a section is written as AAC: mono, fast coder (or, where the fast one overshoots the
+    true-peak limit on a sharp onset, the two-loop coder), no edit list, bit-exact."""
+    return ["-ac", "1", "-c:a", "aac", "-aac_coder", coder, "-b:a", str(setting("bitrate")),
             "-cutoff", str(AAC_CUTOFF_HZ), *EXACT, "-use_editlist", "0", "-f", "ipod"]
 
 
-def encode_aac(mastered: Path, samples: int, out: Path) -> Path:
+def encode_aac(mastered: Path, samples: int, out: Path, coder: str = "fast") -> Path:
     """The mastered section as AAC (for the M4B), padded with silence to whole AAC frames.
 
     Whole frames and no edit list (the encoder's first, near-silent frame of priming stays in)
     make every packet the same length, so sections joined end to end keep their times to the
     sample; with an edit list the joined file's packet times and its decoded sound drift apart.
     """
-    run("-y", "-i", str(mastered), "-af", f"apad=whole_len={_whole_frames(samples)}", *_aac_output(), str(out))
+    run("-y", "-i", str(mastered), "-af", f"apad=whole_len={_whole_frames(samples)}", *_aac_output(coder), str(out))
     return out
 
 

@@ -54,6 +54,7 @@ class Handout:
     problems: tuple[str, ...]
     downloads: tuple[Download, ...]
     editions: tuple[str, ...] = ()  # the folders of its other language editions (the page's alternates)
+    unverified: tuple[str, ...] = ()  # formats some rule could only say "not verified" of (no recogniser for the language)
 
 
 class _PageHead(HTMLParser):
@@ -211,7 +212,18 @@ def read_handout(folder: Path) -> Handout | None:
         problems=_problems(report) if checked is False else (),
         downloads=downloads,
         editions=tuple(head.editions),
+        unverified=_unverified(report),
     )
+
+
+def _unverified(report: dict) -> tuple[str, ...]:
+    """The formats with a rule that says it could not verify (no speech recogniser for the language)."""
+    found = []
+    for name, result in sorted((report.get("formats") or {}).items()):
+        rules = result.get("rules") if isinstance(result, dict) else None
+        if any(isinstance(r, dict) and str(r.get("detail", "")).startswith("not verified") for r in rules or []):
+            found.append(name)
+    return tuple(found)
 
 
 def handouts(out_root: Path) -> list[Handout]:
@@ -262,8 +274,10 @@ def _status(handout: Handout, say: Words) -> str:
         return f'<p class="status unchecked">{say.html("Not checked yet.")}</p>'
     if handout.checked:
         sections = (say("all {count} sections", count=handout.sections) if handout.sections else say("every section"))
+        unverified = (f' {say.html("The narration was not verified by speech recognition: no recogniser for this language runs here.")}'
+                      if "audio" in handout.unverified else "")
         return (f'<p class="status passed"><strong>{say.html("Check passed:")}</strong> '
-                f'{say.html("{sections} are in every format.", sections=sections)}</p>')
+                f'{say.html("{sections} are in every format.", sections=sections)}{unverified}</p>')
     items = "".join(f"<li>{escape(p)}</li>" for p in handout.problems)
     found = say.plural("{count} problem found.", "{count} problems found.", len(handout.problems))
     return (

@@ -46,12 +46,13 @@ def spoken_forms(say: Words) -> list[tuple[re.Pattern[str], Any]]:
     ]
 
 
-def spoken(text: str, say: Words | None = None) -> str:
+def spoken(text: str, say: Words | None = None, other_scripts: bool = False) -> str:
     """Text rewritten for the ear: numbers, symbols and dashes said as words, quotes dropped, an
     emoji named (in English; a handout in another language leaves it unsaid, rather than say an
-    English name inside it)."""
+    English name inside it). With `other_scripts` (the check's view of what must be said), words in
+    another script stay as written instead of being named as such."""
     say = say or words_for("en")
-    text = _other_scripts(text, say)
+    text = text if other_scripts else _other_scripts(text, say)
     text = "".join(_heard(char, say) for char in text)
     for pattern, replacement in spoken_forms(say):
         text = pattern.sub(replacement, text)

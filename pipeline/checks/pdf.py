@@ -118,13 +118,37 @@ def read_page(page: pdfplumber.page.Page) -> Page:
     height = float(page.height)
     body = page.filter(lambda obj: obj.get("object_type") != "char" or not is_running(obj, height))
     running = page.filter(lambda obj: obj.get("object_type") != "char" or is_running(obj, height))
-    result = Page(body_text(body), running.extract_text() or "")
+    result = Page(logical_order(body_text(body)), running.extract_text() or "")
     for char in page.chars:
         if not char["text"].strip():
             continue
         sizes = result.running_sizes if is_running(char, height) else result.body_sizes
         sizes.append(round(float(char["size"]), 2))
     return result
+
+
+RIGHT_TO_LEFT = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+
+
+def logical_order(text: str) -> str:
+    """Text with each run of right-to-left words (Arabic, Hebrew) put back in reading order:
+    pdfplumber lays a line out left to right as drawn, so such a run comes reversed, word by word
+    and letter by letter."""
+    lines = []
+    for line in text.split("\n"):
+        tokens, out, at = line.split(" "), [], 0
+        while at < len(tokens):
+            end = at
+            while end < len(tokens) and RIGHT_TO_LEFT.search(tokens[end]):
+                end += 1
+            if end == at:
+                out.append(tokens[at])
+                at += 1
+                continue
+            out.extend(token[::-1] for token in reversed(tokens[at:end]))
+            at = end
+        lines.append(" ".join(out))
+    return "\n".join(lines)
 
 
 def body_text(body: pdfplumber.page.Page) -> str:

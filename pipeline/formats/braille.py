@@ -28,6 +28,7 @@ import datetime as dt
 import functools
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -201,6 +202,34 @@ def louis(lines: list[str], tables: str, backward: bool = False) -> list[str]:
     return out
 
 
+# Symbols a handout uses that some braille tables have no cells for (Spanish has no degree sign):
+# written as their names in the handout's language instead of liblouis's escapes.
+SYMBOL_WORDS = {"°": N_("degrees"), "≤": N_("at most"), "≥": N_("at least"), "™": N_("trademark"),
+                "®": N_("registered trademark"), "→": N_("to"), "§": N_("section"), "¶": N_("paragraph"),
+                "✓": N_("yes"), "✔": N_("yes"), "☎": N_("phone"), "•": "", "·": ""}
+
+
+def writable(text: str, table: Table, say: Words) -> str:
+    """Text the table can write in ASCII braille: a symbol it has no cell for becomes its name in the
+    handout's language (or, for one no list names, leaves the line), never an escape or a cell
+    outside ASCII braille."""
+    for char in sorted({c for c in text if not c.isascii() and not unicodedata.category(c).startswith(("L", "M", "N"))}):
+        if _drawable(char, table.tables):
+            continue
+        name = say(SYMBOL_WORDS[char]) if SYMBOL_WORDS.get(char) else ""
+        if not name and say.language == "en" and not say.fallback and unicodedata.category(char) == "So":
+            name = f"({unicodedata.name(char, '').lower()})"  # an emoji by its name, as the narration says it
+        text = text.replace(char, f" {name} " if name else " ")
+    return text
+
+
+@functools.cache
+def _drawable(char: str, tables: str) -> bool:
+    """Whether the tables write this character in ASCII braille cells, without an escape."""
+    said = louis([f"a{char}a"], tables)[0]
+    return not re.search(r"\\[xXyY][0-9A-Fa-fJ]", said) and all(cell in unicode_cells() for cell in said)
+
+
 @functools.cache
 def unicode_cells() -> dict[str, str]:
     """ASCII braille character -> Unicode braille cell, from liblouis's own display table."""
@@ -347,7 +376,7 @@ def edition(doc: Document, table: Table) -> list[list[str]]:
     front_print = [meta.title, meta.subtitle, meta.publisher, say.date(meta.date), table.code(say), say("Contents"),
                    say("Transcriber's note: this braille edition was made automatically from the same source as the "
                        "print handout. It holds the full text of every question, then the words to know.")]
-    said = louis([text for _kind, text in blocks] + front_print, table.tables)
+    said = louis([writable(text, table, say) for text in [text for _kind, text in blocks] + front_print], table.tables)
     body, front = said[: len(blocks)], dict(zip(FRONT, said[len(blocks):]))
     body_pages = Pages()
     starts = lay_out_body(blocks, body, body_pages)
