@@ -38,14 +38,22 @@ TEXT_FORMATS = ("html", "pdf", "epub", "braille")
 
 
 @pytest.fixture(scope="session")
-def corpus_built(build_root: Path) -> dict[str, tuple[Document, Path]]:
+def corpus_built(build_root: Path, request: pytest.FixtureRequest) -> dict[str, tuple[Document, Path]]:
     """Every corpus handout and the FAQ, parsed and built in every format (read-only), with the
-    project's own build cache, as `make all` builds them."""
+    project's own build cache, as `make all` builds them; the 100-section one only when a test
+    that needs it runs (`make test-all`)."""
+    wanted = [FAQ, *CORPUS] if "not slow" not in (request.config.getoption("markexpr") or "") else [
+        s for s in [FAQ, *CORPUS] if s.stem != LONG]
     return {source.stem: (parse(source), build(source, BuildOptions(out_root=build_root / "corpus", quiet=True)))
-            for source in [FAQ, *CORPUS]}
+            for source in wanted}
 
 
-@pytest.mark.parametrize("name", [FAQ.stem, *(p.stem for p in CORPUS)])
+# The 100-section handout takes a quarter of an hour to build and check on two cores: `make test-all`.
+LONG = "long-handout"
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == LONG else n
+                                  for n in [FAQ.stem, *(p.stem for p in CORPUS)]])
 def test_every_corpus_handout_passes_its_check(corpus_built, name: str, margins) -> None:
     doc, folder = corpus_built[name]
     reports = checks.run(doc, folder)
