@@ -72,7 +72,7 @@ def import_file(path: Path, out: Path | None = None, lang: str | None = None, fo
         raise OutputError(f"{out} exists already: give another --out, or --force to replace it")
     if not out.parent.is_dir():
         raise OutputError(f"{out.parent} is not a folder: create it, or give another --out")
-    received = untrusted.read_limited(path, int(setting("import_max_bytes")))
+    received = untrusted.read_regular(path, int(setting("import_max_bytes")), "a .docx, .odt, .html or .md file")
     media = out.parent / f"{out.stem}-pictures"
     with tempfile.TemporaryDirectory(prefix=".import-", dir=out.parent.resolve()) as scratch:
         result = Imported(out, 0)

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from . import ast, fonts, narration, pandoc, pictures, reading
+from . import ast, fonts, narration, pandoc, pictures, reading, untrusted
 from .config import setting
 from .errors import SourceError, UnfinishedSource
 from .model import Document, Edition, Metadata, Section
@@ -108,35 +106,8 @@ def editions(path: Path, meta: Metadata) -> tuple[Edition, ...]:
 
 
 def _read_bytes(path: Path) -> bytes:
-    """The file's bytes, refusing missing, empty, oversized and non-regular files.
-
-    A source (or what its link points at) must be a regular file: a FIFO would block the build
-    forever and /dev/zero would fill memory. The path is stat'ed before it is opened (never
-    opening a FIFO), opened non-blocking and fstat'ed again (in case it was swapped between the
-    two), and at most `max_source_bytes` + 1 bytes are ever read.
-    """
-
-    def refuse_unless_regular(mode: int) -> None:
-        """Stop at anything that is not a regular file, saying what it is."""
-        if not stat.S_ISREG(mode):
-            kinds = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a named pipe", stat.S_IFCHR: "a device",
-                     stat.S_IFBLK: "a device", stat.S_IFSOCK: "a socket"}
-            kind = kinds.get(stat.S_IFMT(mode), "not a file")
-            raise SourceError(path, None, f"not a regular file ({kind}); give the path of a Markdown file")
-
-    limit = int(setting("max_source_bytes"))
-    try:
-        refuse_unless_regular(path.stat().st_mode)
-        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY), "rb") as handle:
-            opened = os.fstat(handle.fileno())
-            refuse_unless_regular(opened.st_mode)
-            raw = handle.read(limit + 1)
-    except FileNotFoundError:
-        raise SourceError(path, None, "no such file") from None
-    except OSError as exc:
-        raise SourceError(path, None, f"cannot read: {exc.strerror}") from None
-    if len(raw) > limit:
-        raise SourceError(path, None, f"file is {max(opened.st_size, len(raw))} bytes, over the limit of {limit}")
+    """The source's bytes: a regular file within `max_source_bytes`, not empty (see `untrusted.read_regular`)."""
+    raw = untrusted.read_regular(path, int(setting("max_source_bytes")), "the path of a Markdown file")
     if not raw.strip():
         raise SourceError(path, 1, "file is empty")
     return raw

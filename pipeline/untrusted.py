@@ -11,8 +11,10 @@ pictures that are not PNG or JPEG files in the imported file's own folder.
 from __future__ import annotations
 
 import html
+import os
 import posixpath
 import re
+import stat
 import struct
 import zipfile
 import zlib
@@ -32,21 +34,37 @@ ENTITIES = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
 CHUNK = 1 << 16
 
 
-def read_limited(path: Path, limit: int) -> bytes:
-    """The received file's bytes: a regular file no larger than `limit`, read no further than that."""
+def read_regular(path: Path, limit: int, asked: str) -> bytes:
+    """A file's bytes, refusing missing, oversized and non-regular files; `asked` says what to give
+    instead ("the path of a Markdown file").
+
+    The file (or what its link points at) must be a regular file: a FIFO would block forever and
+    /dev/zero would fill memory. The path is stat'ed before it is opened (never opening a FIFO),
+    opened non-blocking and fstat'ed again (in case it was swapped between the two), and at most
+    `limit` + 1 bytes are ever read.
+    """
+
+    def refuse_unless_regular(mode: int) -> None:
+        """Stop at anything that is not a regular file, saying what it is."""
+        if not stat.S_ISREG(mode):
+            kinds = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a named pipe", stat.S_IFCHR: "a device",
+                     stat.S_IFBLK: "a device", stat.S_IFSOCK: "a socket"}
+            kind = kinds.get(stat.S_IFMT(mode), "not a file")
+            raise SourceError(path, None, f"not a regular file ({kind}); give {asked}")
+
     try:
-        if not path.is_file():
-            raise SourceError(path, None, "no such file")
-        size = path.stat().st_size
-        if size > limit:
-            raise SourceError(path, None, f"the file is {size:,} bytes, over the import limit of {limit:,}")
-        with open(path, "rb") as handle:
-            content = handle.read(limit + 1)
+        refuse_unless_regular(path.stat().st_mode)
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY), "rb") as handle:
+            opened = os.fstat(handle.fileno())
+            refuse_unless_regular(opened.st_mode)
+            raw = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise SourceError(path, None, "no such file") from None
     except OSError as exc:
-        raise SourceError(path, None, f"cannot be read: {exc.strerror}") from None
-    if len(content) > limit:
-        raise SourceError(path, None, f"the file is over the import limit of {limit:,} bytes")
-    return content
+        raise SourceError(path, None, f"cannot read: {exc.strerror}") from None
+    if len(raw) > limit:
+        raise SourceError(path, None, f"file is {max(opened.st_size, len(raw))} bytes, over the limit of {limit}")
+    return raw
 
 
 @dataclass

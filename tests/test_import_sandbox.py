@@ -103,6 +103,18 @@ def _leaked(folder: Path) -> list[str]:
     return found
 
 
+def _imported_quietly(file: Path, tmp_path: Path, listener: Listener) -> tuple[subprocess.CompletedProcess[str], str]:
+    """Import FILE into tmp_path/source as a clinic would: it succeeds, the listener hears nothing and no
+    byte of a secret lands in the output. Returns the run and the new source's text."""
+    out = tmp_path / "source"
+    out.mkdir()
+    run = _import(file, out / f"{file.stem}.md")
+    assert run.returncode == 0, run.stderr
+    assert listener.heard == []
+    assert _leaked(out) == []
+    return run, (out / f"{file.stem}.md").read_text(encoding="utf-8")
+
+
 def _targets(url: str) -> list[str]:
     """Every way a received file may name something it must not bring in."""
     return ["/etc/passwd", "file:///etc/passwd", "../secret.png", "escape.png", f"{url}/track.png"]
@@ -120,13 +132,8 @@ def test_a_web_page_imports_without_reading_files_or_fetching_and_leaves_out_act
 <p><a href="javascript:alert(1)" onclick="steal()">Tap here</a>, <a href="file:///etc/passwd">this</a>,
 <a href="https://www.cancer.org">the web</a>, <a href="mailto:nurse@example.org">mail</a>, <a href="tel:+15550100">call</a>.</p>
 </body></html>""", encoding="utf-8")
+    run, text = _imported_quietly(received / "port.html", tmp_path, listener)
     out = tmp_path / "source"
-    out.mkdir()
-    run = _import(received / "port.html", out / "port.md")
-    assert run.returncode == 0, run.stderr
-    assert listener.heard == []
-    assert _leaked(out) == []
-    text = (out / "port.md").read_text(encoding="utf-8")
     for n, target in enumerate(_targets(listener.url)):
         assert f"*(Picture not imported: hidden {n})*" in text
         assert re.search(rf"picture '{re.escape(target)}' was not imported \(.+\); a placeholder", _notes(run)), target
@@ -157,13 +164,8 @@ Empty it twice a day. ![A drain bulb](ok.png)
 
 Raw <img src="{listener.url}/raw.png"> and [a script](javascript:alert(1)).
 """, encoding="utf-8")
+    run, text = _imported_quietly(received / "drains.md", tmp_path, listener)
     out = tmp_path / "source"
-    out.mkdir()
-    run = _import(received / "drains.md", out / "drains.md")
-    assert run.returncode == 0, run.stderr
-    assert listener.heard == []
-    assert _leaked(out) == []
-    text = (out / "drains.md").read_text(encoding="utf-8")
     for n, target in enumerate(_targets(listener.url)):
         assert f"*(Picture not imported: hidden {n})*" in text
         assert f"picture '{target}' was not imported" in _notes(run)
@@ -222,13 +224,8 @@ def test_a_word_file_keeps_its_own_pictures_and_fetches_no_linked_one(received: 
     targets = ["file:///etc/passwd", "/etc/passwd", "../../../secret.png", f"{listener.url}/linked.png"]
     (tmp_path / "ok.png").write_bytes(PICTURE.read_bytes())
     word = _docx_pointing_at(tmp_path, targets)
+    run, text = _imported_quietly(word, tmp_path, listener)
     out = tmp_path / "source"
-    out.mkdir()
-    run = _import(word, out / "arm.md")
-    assert run.returncode == 0, run.stderr
-    assert listener.heard == []
-    assert _leaked(out) == []
-    text = (out / "arm.md").read_text(encoding="utf-8")
     assert "![An arm in a sleeve](arm-pictures/picture-1.png)" in text
     assert (out / "arm-pictures" / "picture-1.png").read_bytes() == PICTURE.read_bytes()
     assert len(list((out / "arm-pictures").iterdir())) == 1
@@ -250,13 +247,8 @@ def test_an_odt_file_fetches_no_linked_picture(received: Path, listener: Listene
     files["content.xml"] = content.encode()
     odt = received / "food.odt"
     _zip(odt, files)
+    run, text = _imported_quietly(odt, tmp_path, listener)
     out = tmp_path / "source"
-    out.mkdir()
-    run = _import(odt, out / "food.md")
-    assert run.returncode == 0, run.stderr
-    assert listener.heard == []
-    assert _leaked(out) == []
-    text = (out / "food.md").read_text(encoding="utf-8")
     assert "food-pictures/picture-1.png" in text and len(list((out / "food-pictures").iterdir())) == 1
     assert text.count("*(Picture not imported:") == len(targets)
 
