@@ -68,7 +68,7 @@ def _other_scripts(text: str, say: Words) -> str:
     out: list[str] = []
     run = False
     for char in text:
-        foreign = _foreign(char)
+        foreign = _foreign(char, say.lang)
         if foreign or (run and (char.isspace() or unicodedata.category(char).startswith("M"))):
             if not run:
                 out.append(" " + say("(words in another script)") + " ")
@@ -79,11 +79,29 @@ def _other_scripts(text: str, say: Words) -> str:
     return "".join(out)
 
 
-def _foreign(char: str) -> bool:
-    """A letter of a script other than Latin (Arabic, Hebrew, Chinese...)."""
+def _foreign(char: str, lang: str = "en") -> bool:
+    """A letter of a script the handout's language is not written in (Arabic in an English handout;
+    Cyrillic is a Russian handout's own)."""
     if not unicodedata.category(char).startswith("L"):
         return False
-    return not unicodedata.name(char, "LATIN").startswith("LATIN")
+    return unicodedata.name(char, "LATIN").split()[0] not in native_scripts(lang)
+
+
+# ISO 15924 script codes (as Babel's likely subtags give them) → the first word of Unicode's letter names.
+SCRIPT_NAMES = {"Latn": ("LATIN",), "Cyrl": ("CYRILLIC",), "Arab": ("ARABIC",), "Hebr": ("HEBREW",),
+                "Grek": ("GREEK",), "Hans": ("CJK",), "Hant": ("CJK",), "Jpan": ("CJK", "HIRAGANA", "KATAKANA"),
+                "Kore": ("HANGUL", "CJK"), "Deva": ("DEVANAGARI",), "Thai": ("THAI",), "Ethi": ("ETHIOPIC",),
+                "Armn": ("ARMENIAN",), "Geor": ("GEORGIAN",), "Beng": ("BENGALI",), "Khmr": ("KHMER",)}
+
+
+@functools.cache
+def native_scripts(lang: str) -> frozenset[str]:
+    """The scripts a language is written in (Latin always counts: names, units, brands), by its likely script."""
+    from babel.core import get_global
+
+    likely = get_global("likely_subtags").get(lang.replace("-", "_").split("_")[0].lower(), "")
+    parts = likely.split("_")
+    return frozenset({"LATIN", *(SCRIPT_NAMES.get(parts[1], ()) if len(parts) > 1 else ())})
 
 
 def _heard(char: str, say: Words) -> str:

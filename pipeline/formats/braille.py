@@ -198,8 +198,17 @@ def louis(lines: list[str], tables: str, backward: bool = False) -> list[str]:
             if used.value >= length or room > length * 64:
                 break
             room *= 2  # the braille did not fit: liblouis stopped early
-        out.append(bytes(target)[: made.value * size].decode(codec).rstrip())
+        out.append(_ascii_cells(bytes(target)[: made.value * size].decode(codec).rstrip()))
     return out
+
+
+def _ascii_cells(braille: str) -> str:
+    """Braille with any six-dot Unicode cell a table writes directly (the Russian one does, past its
+    display table) as the ASCII braille character for the same dots, as BRF holds it."""
+    if not any("\u2800" <= char <= "\u283f" for char in braille):
+        return braille
+    ascii_of = {cell: char for char, cell in unicode_cells().items()}
+    return "".join(ascii_of.get(char, char) for char in braille)
 
 
 # Symbols a handout uses that some braille tables have no cells for (Spanish has no degree sign):
