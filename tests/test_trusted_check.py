@@ -168,3 +168,39 @@ def test_a_russian_handout_is_narrated_in_russian_brailled_and_passes(tmp_path: 
                           vtt.read_text(encoding="utf-8")), encoding="utf-8")
     report = audio_check.check(doc, folder)
     assert not report.sections["zachem"].present and "transcript" in report.sections["zachem"].detail
+
+
+def test_a_piece_of_speech_is_heard_the_same_whatever_its_worker_heard_before(tmp_path: Path) -> None:
+    """Pieces go to whichever worker is free, so each is heard by a decoder of its own: every piece of
+    a handout's narration is heard the same forwards and backwards. Negative control: one decoder
+    for all, even with its cepstral mean reset per piece (the way before), hears a piece differently
+    in the two orders (the cluster build's report differed from the local one's)."""
+    import os
+
+    from pocketsphinx import Decoder
+
+    from bench.generate import write_library
+    from pipeline import audio_ffmpeg
+    from pipeline.checks import hearing
+
+    source = write_library(tmp_path / "source", 1, seed=8, sections=2)[0]
+    folder = build(source, BuildOptions(out_root=tmp_path / "out", quiet=True))
+    dictionary, language_model = (str(p) for p in hearing.model_for(parse(source)).files())
+    pieces = [piece for path in sorted((folder / "audio").rglob("0*.mp3"))
+              for piece in audio_check._pieces(audio_ffmpeg.decode(path, audio_check.ASR_RATE))]
+    audio_check._start_decoder(dictionary, language_model)
+    forwards = [audio_check._listen(piece) for piece in pieces]
+    assert forwards == [audio_check._listen(piece) for piece in reversed(pieces)][::-1]
+
+    def one_decoder(order: list[int]) -> dict[int, str]:
+        decoder = Decoder(logfn=os.devnull, dict=dictionary, lm=language_model, **audio_check.DECODER_SETTINGS)
+        first, heard = decoder.get_cmn(), {}
+        for n in order:
+            decoder.set_cmn(first)
+            decoder.start_utt()
+            decoder.process_raw(pieces[n], full_utt=True)
+            decoder.end_utt()
+            heard[n] = decoder.hyp().hypstr if decoder.hyp() else ""
+        return heard
+
+    assert one_decoder(list(range(len(pieces)))) != one_decoder(list(reversed(range(len(pieces)))))

@@ -21,7 +21,6 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from mutagen.id3 import ID3, ID3NoHeaderError
@@ -326,8 +325,7 @@ def _phoneme_edits(a: tuple[str, ...], b: tuple[str, ...]) -> int:
 
 # --- listening (in worker processes: pocketsphinx holds the GIL) ---------------------------------
 
-_DECODER: Any = None
-_FIRST_CMN = ""
+_MODEL: tuple[str, str] = ("", "")
 # How the recogniser searches (measured on the FAQ's 690 s of speech, docs/check.md): the two best
 # Gaussians per frame, one search pass and a best-path rescoring, the handout's language model
 # weighed 9. Every frame is read (`ds` 1): reading every other frame was a third cheaper, but which
@@ -337,24 +335,23 @@ DECODER_SETTINGS = {"ds": 1, "topn": 2, "fwdflat": False, "bestpath": True, "lw"
 
 
 def _start_decoder(dictionary: str, language_model: str) -> None:
-    """Load the English acoustic model with the handout's dictionary and language model, once per worker."""
-    global _DECODER
-    from pocketsphinx import Decoder
-
-    global _FIRST_CMN
-    _DECODER = Decoder(logfn=os.devnull, dict=dictionary, lm=language_model, **DECODER_SETTINGS)
-    _FIRST_CMN = _DECODER.get_cmn()
+    """Remember the handout's dictionary and language model, once per worker process."""
+    global _MODEL
+    _MODEL = (dictionary, language_model)
 
 
 def _listen(pcm: bytes) -> str:
-    """Transcribe one piece of 16 kHz mono speech, from the decoder's first cepstral mean: pieces
-    go to whichever worker is free, and a mean carried over from another piece made what was heard
-    depend on that."""
-    _DECODER.set_cmn(_FIRST_CMN)
-    _DECODER.start_utt()
-    _DECODER.process_raw(pcm, full_utt=True)
-    _DECODER.end_utt()
-    hypothesis = _DECODER.hyp()
+    """Transcribe one piece of 16 kHz mono speech with a decoder of its own: pieces go to whichever
+    worker is free, and a decoder that had heard another piece first (its cepstral mean, its search)
+    sometimes heard this one differently. A decoder loads in about 20 ms."""
+    from pocketsphinx import Decoder
+
+    dictionary, language_model = _MODEL
+    decoder = Decoder(logfn=os.devnull, dict=dictionary, lm=language_model, **DECODER_SETTINGS)
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
+    hypothesis = decoder.hyp()
     return hypothesis.hypstr if hypothesis else ""
 
 
@@ -403,7 +400,7 @@ def _listen_all(files: dict[str, Path], model: hearing.Model | None) -> dict[str
     language has no recogniser here, so only its length is measured); a file heard before with the
     same model (same bytes, same handout words) is recalled."""
     memo = check_memo()
-    keys = {sid: fingerprint("heard", 3, file_digest(path), model.digest if model else None, ASR_RATE, DECODER_SETTINGS,
+    keys = {sid: fingerprint("heard", 4, file_digest(path), model.digest if model else None, ASR_RATE, DECODER_SETTINGS,
                              PAUSE_S, PIECE_S, QUIET_DB, SILENT_DB, version("pocketsphinx")) for sid, path in files.items()}
     known = {sid: memo.get("heard", key, ".json") for sid, key in keys.items()}
     heard = {sid: Heard(**json.loads(path.read_text(encoding="utf-8"))) for sid, path in known.items() if path}
