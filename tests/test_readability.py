@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pipeline import readability
@@ -76,3 +78,55 @@ def test_plain_renditions_read_far_easier_than_the_originals(faq_doc) -> None:
     assert readability.median_grade(full) > 9
     assert readability.median_grade(plain) <= 6
     assert all(p.grade < f.grade for p, f in zip(plain, full))
+
+
+def test_sentences_split_in_every_script() -> None:
+    """A capital outside Latin-1 ("Điều"), a caseless script and full-width stops all end a sentence;
+    a lower-case word after a stop does not."""
+    assert readability.sentences("Da có thể đỏ. Điều này sẽ hết.") == ["Da có thể đỏ.", "Điều này sẽ hết."]
+    assert readability.sentences("皮肤可能会发红。治疗结束后会好转。") == ["皮肤可能会发红。", "治疗结束后会好转。"]
+    assert readability.sentences("اتصل بالعيادة. لا تنتظر.") == ["اتصل بالعيادة.", "لا تنتظر."]
+    assert readability.sentences("Позвоните врачу. Не ждите.") == ["Позвоните врачу.", "Не ждите."]
+    assert readability.sentences("Take it e.g. with food.") == ["Take it e.g. with food."]
+
+
+def test_chinese_and_vietnamese_are_counted_in_syllables_and_said_so() -> None:
+    """Chinese is counted a character at a time and Vietnamese between spaces: both are syllables,
+    and the figures say so; English counts words ("thường" is one syllable, not split at "ờ")."""
+    zh = readability.measure(["皮肤可能会发红。治疗结束后会好转。"], "zh-CN")
+    assert (zh.unit, zh.words, zh.sentences) == ("syllable", 15, 2)
+    vi = readability.measure(["Da có thể đỏ. Điều này thường hết sau khi điều trị xong."], "vi")
+    assert (vi.unit, vi.words, vi.sentences) == ("syllable", 13, 2)
+    en = readability.measure(["Call the clinic today."], "en")
+    assert (en.unit, en.words) == ("word", 4)
+
+
+def test_a_vietnamese_handout_passes_and_a_long_sentence_fails_in_syllables(tmp_path) -> None:
+    """The Vietnamese handout's plain sentences (8 and 12 syllables) pass sentence length, measured in
+    syllables (it failed at "22 words per sentence": its letters outside Latin-1 split words and its
+    sentences did not split at "Điều"); its speaking rate is given in syllables a minute. Negative
+    control: a plain answer of one 27-syllable sentence fails the readability rule, in syllables."""
+    from pipeline import checks
+    from pipeline.build import BuildOptions, build
+    from pipeline.checks import html as html_check
+    from pipeline.source import parse
+
+    source = Path(__file__).parent / "fixtures" / "cham-soc-da.md"
+    doc = parse(source)
+    folder = build(source, BuildOptions(out_root=tmp_path / "out", quiet=True))
+    reports = {r.format: r for r in checks.run(doc, folder)}
+    assert checks.failures(doc, list(reports.values())) == []
+    assert "syllables per sentence (max 25)" in _rule(reports["html"], "readability da").detail
+    assert "syllables a minute" in reports["audio"].sections["da"].detail
+    long = "Da có thể đỏ khô ngứa rát và bong tróc ở vùng được chiếu xạ trong suốt những tuần điều trị cho đến khi kết thúc hẳn."
+    changed = tmp_path / "long.md"
+    changed.write_text(source.read_text(encoding="utf-8").replace("Da có thể đỏ, khô hoặc ngứa. Điều này thường hết sau khi điều trị xong.", long), encoding="utf-8")
+    doc = parse(changed)
+    folder = build(changed, BuildOptions(out_root=tmp_path / "out2", quiet=True, formats=("html",)))
+    rule = _rule(html_check.check(doc, folder), "readability da")
+    assert not rule.ok and "syllables per sentence (max 25)" in rule.detail
+
+
+def _rule(report, name: str):  # noqa: ANN001, ANN202  (a FormatReport and its Rule)
+    """One rule of a format's report, by name."""
+    return next(rule for rule in report.rules if rule.name == name)

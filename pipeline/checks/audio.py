@@ -35,6 +35,7 @@ from ..formats.audio import FULL, RENDITIONS, Rendition, read_timings, section_f
 from ..lanes import lanes
 from ..model import Document, Section
 from ..readability import pronunciations
+from ..scripts import counting_unit
 from ..words import words_for
 from . import FormatReport, hearing
 from .presence import Presence, in_order_ratio, judge, scripts_of, words
@@ -156,25 +157,33 @@ def _judge(doc: Document, section: Section, index: int, rendition: Rendition, pa
         problems.append(f"no chapter {index + 1} titled {section.title!r} in the whole narration")
     if problems:
         return Presence(False, "; ".join(problems))
-    wpm = report.figures["words_per_minute"][label]
+    unit = counting_unit(doc.meta.lang)
+    rate = report.figures[f"{unit}s_per_minute"][label]
     heard_share = report.figures.get("recall", {}).get(label)
-    return Presence(True, f"{wpm:.0f} wpm" + (f", {heard_share:.0%} of content words heard" if heard_share is not None else ""))
+    return Presence(True, f"{rate:.0f} {_per_minute(unit)}" + (f", {heard_share:.0%} of content words heard" if heard_share is not None else ""))
 
 
 def _speaking_rate(doc: Document, section: Section, passages: tuple[str, ...], listened: Heard, label: str,
                    report: FormatReport) -> str:
-    """The source's words, after the spoken "Section 1 of 12.", over the time the voice is speaking
-    (pauses between sentences left out, so a one-word answer is not "too slow"): within `words_per_minute`."""
+    """The source's words (syllables in Chinese, Japanese, Vietnamese), after the spoken "Section 1
+    of 12.", over the time the voice is speaking (pauses between sentences left out, so a one-word
+    answer is not "too slow"): within `words_per_minute` (`syllables_per_minute`)."""
+    unit = counting_unit(doc.meta.lang)
     opening = words_for(doc.meta.lang)("Section {number} of {total}.", number=section.number, total=len(doc.sections))
     count = len(words(" ".join((opening, section.title, *passages))))
     minutes = (listened.speaking_seconds or listened.seconds) / 60
-    wpm = count / minutes if minutes else 0.0
-    low, high = setting("words_per_minute")
-    report.figures.setdefault("words_per_minute", {})[label] = round(wpm)
+    rate = count / minutes if minutes else 0.0
+    low, high = setting(f"{unit}s_per_minute")
+    report.figures.setdefault(f"{unit}s_per_minute", {})[label] = round(rate)
     report.figures.setdefault("seconds", {})[label] = round(listened.seconds, 2)
-    if low <= wpm <= high:
+    if low <= rate <= high:
         return ""
-    return f"{listened.speaking_seconds:.1f} s of speech for {count} words is {wpm:.0f} wpm (need {low}-{high})"
+    return f"{listened.speaking_seconds:.1f} s of speech for {count} {unit}s is {rate:.0f} {_per_minute(unit)} (need {low}-{high})"
+
+
+def _per_minute(unit: str) -> str:
+    """How a speaking rate is written: "wpm", or "syllables a minute"."""
+    return "wpm" if unit == "word" else f"{unit}s a minute"
 
 
 def _recognised(section: Section, expected: dict[str, list[str]], listened: Heard, label: str,

@@ -22,6 +22,7 @@ from ..cache import check_memo, file_digest, fingerprint
 from ..config import setting
 from ..formats.audio import RENDITIONS, section_file
 from ..model import Document, Section
+from ..scripts import counting_unit
 from . import FormatReport, presence
 
 FORMAT = "html"
@@ -117,7 +118,8 @@ def readability_rules(report: FormatReport, doc: Document, measured: dict[str, r
     against `[tool.pipeline.readability]`; without a formula, sentence length alone (and said so)."""
     formula = readability.formula_for(doc.meta.lang)
     limits = setting("readability").get(doc.meta.lang.split("-")[0].lower()) if formula else None
-    words_max = float(setting("sentence_words_max"))
+    unit = counting_unit(doc.meta.lang)
+    words_max = float(setting(f"sentence_{unit}s_max"))
     lower = readability.EASIER[formula] == "lower"
     name = {"flesch-kincaid": "FK grade", "szigriszt-pazos": "INFLESZ"}.get(formula, "")
 
@@ -131,7 +133,7 @@ def readability_rules(report: FormatReport, doc: Document, measured: dict[str, r
             report.rule(f"readability {section.id}", False, "no plain answer found on the page to measure")
             continue
         ok = figures.sentence_words <= words_max and figures.sentences > 0
-        detail = f"{figures.sentence_words:.1f} words per sentence (max {words_max:g}), {figures.sentences} sentences"
+        detail = f"{figures.sentence_words:.1f} {unit}s per sentence (max {words_max:g}), {figures.sentences} sentences"
         if limits:
             ok = ok and fits(figures.grade, float(limits["limit"]))
             detail = f"{name} {figures.grade:.1f} ({bound} {float(limits['limit']):g}), " + detail

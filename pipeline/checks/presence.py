@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from ..config import setting
+from ..scripts import UNSPACED, script_of
 
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 # Scripts written right to left: a run of words is compared by its letters, whatever order a reader gives them in,
 # without the optional vowel signs (harakat, niqqud) a PDF may set apart.
 RIGHT_TO_LEFT = ("ARABIC", "HEBREW", "SYRIAC", "THAANA", "NKO")
 RTL_MARKS = re.compile("[\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
-# Scripts written without spaces between words: each character is compared on its own.
-UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR")
 
 
 def words(text: str, scripts: frozenset[str] | None = None) -> list[str]:
@@ -49,12 +48,6 @@ def words(text: str, scripts: frozenset[str] | None = None) -> list[str]:
         run_end = -1
         found.extend(word if script in UNSPACED else [word])
     return found
-
-
-def script_of(word: str) -> str:
-    """The script of a word's first letter, as Unicode names it (LATIN, CYRILLIC, ARABIC, CJK...)."""
-    letter = next((c for c in word if c.isalpha()), "")
-    return unicodedata.name(letter, "LATIN").split()[0] if letter else "LATIN"
 
 
 def scripts_of(text: str) -> frozenset[str]:
