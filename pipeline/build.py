@@ -24,6 +24,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any, Mapping
 
 from . import __version__, formats
 from .cache import Cache, fingerprint, write_atomic
@@ -31,6 +32,7 @@ from .config import PROJECT_ROOT, setting
 from .errors import EngineError, OutputError
 from .lanes import Lanes, lanes
 from .model import Document
+from .provenance import format_digest
 from .source import parse
 from .words import words_for
 
@@ -47,25 +49,17 @@ class BuildOptions:
 
     out_root: Path = field(default_factory=lambda: Path(setting("output")))
     formats: tuple[str, ...] = field(default_factory=lambda: formats.names())
-    paper: str = field(default_factory=lambda: setting("paper"))
-    engine: str = field(default_factory=lambda: setting("engine"))
-    rate_wpm: int = field(default_factory=lambda: int(setting("rate_wpm")))
     jobs: int | None = None  # utterances at once; None: every core, or make's share under `make -jN`
     cache_dir: Path = field(default_factory=lambda: Path(setting("cache")))
     source_date_epoch: int | None = field(
         default_factory=lambda: int(os.environ["SOURCE_DATE_EPOCH"]) if os.environ.get("SOURCE_DATE_EPOCH") else None
     )
     quiet: bool = False
-    chosen: tuple[tuple[str, object], ...] = ()  # values of the formats' own options (`--braille-grade 1`)
+    settings: Mapping[str, Any] = field(default_factory=dict)  # formats' settings chosen for this build ({"paper": "a4"})
 
-    def __getattr__(self, name: str) -> object:
-        """A format's own option (`options.braille_grade`): as chosen, else its `[tool.pipeline]` default."""
-        for key, value in self.__dict__.get("chosen", ()):
-            if key == name:
-                return value
-        if name.startswith("_") or not any(option.name == name for option in formats.arguments()):
-            raise AttributeError(name)
-        return setting(name)
+    def value(self, name: str) -> Any:
+        """A format's setting for this build (`options.value("paper")`): as chosen, else `[tool.pipeline]`'s."""
+        return formats.declared(name).value(self.settings)
 
     @property
     def lanes(self) -> Lanes:
@@ -101,11 +95,14 @@ def code_digest() -> str:
 
 
 def format_key(doc: Document, name: str, options: BuildOptions, state: dict[str, str]) -> str:
-    """What decides a format's output: source, code, the options it reads, and the formats it reads."""
+    """What decides a format's output: the source, the code it comes from (`provenance`), its settings'
+    resolved values, the options it reads, and the keys of the formats whose files it reads."""
     module = formats.get(name)
     chosen = {opt: getattr(options, opt) for opt in getattr(module, "OPTIONS", ())}
+    settings = {s.name: s.keyed(doc, options) for s in formats.settings_of(name)}
     needs = {n: state.get(n) for n in module.NEEDS if options.wants(n)}
-    return fingerprint(doc.content_sha256, code_digest(), name, chosen, needs, options.source_date_epoch)
+    return fingerprint(doc.content_sha256, format_digest(module.__name__), name, chosen, settings, needs,
+                       options.source_date_epoch)
 
 
 def commit_epoch(source: Path) -> int | None:

@@ -59,9 +59,6 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("sources", nargs="+", type=Path, metavar="SOURCE", help="FAQ source file(s), e.g. source/*.md")
     build.add_argument("--out", type=Path, default=Path(setting("output")), help="output folder (default: %(default)s)")
     build.add_argument("--formats", type=_formats, default=formats.names(), help=f"comma-separated subset of {','.join(formats.names())} (default: all)")
-    build.add_argument("--paper", choices=("letter", "a4"), default=setting("paper"), help="PDF paper size (default: %(default)s)")
-    build.add_argument("--engine", choices=("auto", "piper", "gtts", "espeak"), default=setting("engine"), help="speech engine: auto (the voice [tool.pipeline.voices] names for the language: piper for English, espeak-ng otherwise; default), piper (offline neural voice, English), gtts (Google, needs internet), espeak (espeak-ng, many languages)")
-    build.add_argument("--rate", type=int, default=int(setting("rate_wpm")), metavar="WPM", help="speaking rate in words per minute (default: %(default)s)")
     build.add_argument("--jobs", type=int, default=None, metavar="N", help="utterances synthesised at once (default: every core; under `make -jN`, one plus the job slots make has free)")
     build.add_argument("--cache", type=Path, default=Path(setting("cache")), help="cache folder (default: %(default)s)")
     build.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -69,9 +66,9 @@ def parser() -> argparse.ArgumentParser:
                        help="build and check each source as a task on a Dask cluster: a scheduler address "
                             "(tcp://host:8786) or local[:N] for N worker processes here; --out and --cache must "
                             "be paths every worker sees")
-    for option in formats.arguments():
-        build.add_argument(option.flag, dest=option.name, type=option.type, choices=option.choices or None,
-                           default=setting(option.name), help=f"{option.help} (default: %(default)s)")
+    for declared in formats.flags():
+        build.add_argument(declared.flag, dest=declared.name, type=declared.type, choices=declared.choices or None,
+                           metavar=declared.metavar, default=declared.value({}), help=f"{declared.help} (default: %(default)s)")
 
     check = commands.add_parser("check", help="check a built folder against its source", description="Check that every format in OUTPUT_DIR (a built OUT/NAME/) holds every section of SOURCE; writes OUTPUT_DIR/report.json.")
     check.add_argument("output_dir", type=Path, metavar="OUTPUT_DIR")
@@ -151,13 +148,12 @@ def _build(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2
-    if args.rate < 80 or args.rate > 300:
+    if args.rate_wpm < 80 or args.rate_wpm > 300:
         print("error: --rate must be between 80 and 300 words per minute", file=sys.stderr)
         return 2
     options = BuildOptions(
-        out_root=args.out, formats=args.formats, paper=args.paper, engine=args.engine,
-        rate_wpm=args.rate, jobs=args.jobs, cache_dir=args.cache, quiet=args.quiet,
-        chosen=tuple((option.name, getattr(args, option.name)) for option in formats.arguments()),
+        out_root=args.out, formats=args.formats, jobs=args.jobs, cache_dir=args.cache, quiet=args.quiet,
+        settings={declared.name: getattr(args, declared.name) for declared in formats.flags()},
     )
     if args.cluster is not None:
         from .cluster import build_library

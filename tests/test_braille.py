@@ -25,9 +25,9 @@ EPOCH = 1764028800
 
 def _braille(source: Path, root: Path, grade: int | None = None) -> Path:
     """Build only the braille edition of a source into root/out."""
-    chosen = (("braille_grade", grade),) if grade else ()
+    chosen = {"braille_grade": grade} if grade else {}
     return build(source, BuildOptions(out_root=root / "out", cache_dir=root / "cache", formats=("braille",),
-                                      quiet=True, source_date_epoch=EPOCH, chosen=chosen))
+                                      quiet=True, source_date_epoch=EPOCH, settings=chosen))
 
 
 @pytest.fixture(scope="module")

@@ -231,3 +231,58 @@ def test_make_job_count_reaches_the_build(tmp_path: Path) -> None:
     assert jobs("-j1") == 1
     assert jobs("-j2") == 1
     assert jobs("-j") == 1
+
+
+def _rebuilt(workspace: Path, capsys, **changed: object) -> set[str]:
+    """Rebuild the workspace with `[tool.pipeline]` changed as given; the formats that were built again."""
+    import pipeline.config
+
+    real = pipeline.config.settings()
+    changed_settings = {**real, **{k: ({**real[k], **v} if isinstance(v, dict) else v) for k, v in changed.items()}}
+    chosen = options(workspace, quiet=False)
+    capsys.readouterr()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline.config, "settings", lambda: changed_settings)
+        build(workspace / "sample-faq.md", chosen)
+    progress = capsys.readouterr().err
+    return {name for name in chosen.formats if f"[sample-faq] {name}: up to date" not in progress}
+
+
+@pytest.mark.parametrize("changed, rebuilt", [
+    ({"bitrate": "96k"}, {"audio", "html", "epub"}),
+    ({"voices": {"en": "espeak"}}, {"audio", "html", "epub"}),
+    ({"rate_wpm": 170}, {"audio", "html", "epub"}),
+    ({"braille_grade": 1}, {"braille"}),
+    ({"paper": "a4"}, {"pdf"}),
+    ({"voices": {"es": "piper"}}, set()),   # the handout is English: the Spanish voice does not read it
+    ({"asr_recall_min": 0.5}, set()),       # a check's threshold changes no output
+], ids=["bitrate", "voices.en", "rate_wpm", "braille_grade", "paper", "voices.es", "check-threshold"])
+def test_changing_a_setting_rebuilds_the_formats_that_read_it_and_only_those(workspace: Path, capsys, changed, rebuilt) -> None:
+    """A setting in pyproject is part of the key of every format that declares it (resolved: "auto"
+    as the voice it picks for this language), and of the formats that read that format's files; the
+    new value reaches the file (the MP3's bitrate, the braille grade)."""
+    assert _rebuilt(workspace, capsys, **changed) == rebuilt
+    folder = workspace / "out" / "sample-faq"
+    if "bitrate" in changed:
+        from mutagen.mp3 import MP3
+        assert MP3(next((folder / "audio").glob("01-*.mp3"))).info.bitrate == 96000
+    if "voices" in changed and rebuilt:
+        assert "espeak" in (folder / "audio" / "timings.json").read_text(encoding="utf-8")
+
+
+def test_a_module_nothing_imports_rebuilds_nothing(workspace: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new module under pipeline/ that no format imports leaves every format up to date. Negative
+    control: once the source reader imports it (as `provenance` reads imports), every format rebuilds."""
+    from pipeline import provenance
+
+    probe = ROOT / "pipeline" / "_unrelated_probe.py"
+    probe.write_text('"""A module no format imports (written by a test)."""\n', encoding="utf-8")
+    try:
+        provenance._digest.cache_clear()
+        assert _rebuilt(workspace, capsys) == set()
+        monkeypatch.setattr(provenance, "ALWAYS", (*provenance.ALWAYS, "pipeline._unrelated_probe"))
+        provenance._digest.cache_clear()
+        assert _rebuilt(workspace, capsys) == set(formats.names())
+    finally:
+        probe.unlink()
+        provenance._digest.cache_clear()

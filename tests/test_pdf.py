@@ -187,7 +187,7 @@ def test_pdffonts_lists_only_embedded_fonts(faq_pdf: Path) -> None:
 
 
 def test_a4_build_has_a4_pages(tmp_path: Path) -> None:
-    reader = PdfReader(pdf_of(pdf_only(SAMPLE, tmp_path, paper="a4")))
+    reader = PdfReader(pdf_of(pdf_only(SAMPLE, tmp_path, settings={"paper": "a4"})))
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)
 

@@ -29,8 +29,7 @@ NAME = "text"
 LABEL = "plain-text edition"
 RANK = 60
 NEEDS = ()
-OPTIONS = ("text_width",)
-ARGUMENTS = (formats.Option("text_width", "line width of the text edition", int),)
+SETTINGS = (formats.Setting("text_width", "line width of the text edition", int, flag="--text-width"),)
 
 
 def published(name):
@@ -42,7 +41,7 @@ def build(doc, out_dir, options):
     for section in doc.sections:
         lines += [section.title, section.full_text, ""]
     text = "\\n".join(lines)[: 10 ** 6]
-    return write_atomic(out_dir / published(doc.name)[0].path, f"width {options.text_width}\\n{text}".encode())
+    return write_atomic(out_dir / published(doc.name)[0].path, f"width {options.value('text_width')}\\n{text}".encode())
 '''
 
 TEXT_CHECK = '''
@@ -94,7 +93,7 @@ def test_a_new_format_module_is_discovered_built_checked_offered_and_listed(text
     args = cli.parser().parse_args(["build", str(SAMPLE), "--text-width", "60"])
     assert args.formats == formats.names() and args.text_width == 60
     options = BuildOptions(out_root=tmp_path / "out", cache_dir=tmp_path / "cache", quiet=True,
-                           formats=("html", "text"), chosen=(("text_width", args.text_width),))
+                           formats=("html", "text"), settings={"text_width": args.text_width})
     folder = build(SAMPLE, options)
     assert (folder / "sample-faq.txt").read_text().startswith("width 60\n")
     report = checks.run(parse(SAMPLE), folder, ("html", "text"))
@@ -103,4 +102,4 @@ def test_a_new_format_module_is_discovered_built_checked_offered_and_listed(text
     assert '<a href="sample-faq.txt">Plain text</a> <span class="note">(text, for any device)</span>' in page
     library = build_index(tmp_path / "out").read_text(encoding="utf-8")
     assert "sample-faq/sample-faq.txt" in library and "a plain-text edition" in library
-    assert BuildOptions().text_width == 72  # the option's default comes from [tool.pipeline]
+    assert BuildOptions().value("text_width") == 72  # the setting's default comes from [tool.pipeline]

@@ -91,7 +91,7 @@ def test_gtts_speaks_through_the_faked_network(monkeypatch: pytest.MonkeyPatch) 
 def test_gtts_builds_a_narration_through_the_faked_network(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sample_doc) -> None:
     """A whole build with --engine gtts: one request per utterance, every file and timing written."""
     google = FakeGoogle().install(monkeypatch)
-    options = BuildOptions(out_root=tmp_path / "out", cache_dir=tmp_path / "cache", formats=("audio",), engine="gtts", quiet=True)
+    options = BuildOptions(out_root=tmp_path / "out", cache_dir=tmp_path / "cache", formats=("audio",), settings={"engine": "gtts"}, quiet=True)
     built = build(SAMPLE, options)
     asked = Counter(w for _, text in google.asked for w in words(text))
     said = dict.fromkeys(u.text for s in sample_doc.sections for u in s.narration + s.plain_narration)

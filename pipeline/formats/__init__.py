@@ -6,14 +6,16 @@ is one format, and it is the only place that format is declared. Each module has
     ARTICLED: str                    # the same in a sentence: N_("a large-print handout")
     RANK: int                        # where it stands in lists and tables (lower first)
     NEEDS: tuple[str, ...]           # formats whose built files it reads when they are built too
-    OPTIONS: tuple[str, ...]         # BuildOptions fields that change its output (the up-to-date test)
-    ARGUMENTS: tuple[Option, ...]    # command-line options of its own (optional; defaults in [tool.pipeline])
+    OPTIONS: tuple[str, ...]         # BuildOptions fields that change its output (optional: html's `formats`)
+    SETTINGS: tuple[Setting, ...]    # the [tool.pipeline] values it reads: typed, with help; a flag of
+                                     # `build` where `flag` says so; their resolved values key its output
     def published(name: str) -> tuple[Publication, ...]   # the files it gives readers, main one first
     def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path
 
 and its check is the module of the same name in `pipeline.checks`. Everything else derives from
-here: the default formats, `--formats`, the Makefile's per-format targets, the presence table, the
-library page, the page's "other ways to read", the PDF's "also comes as". Adding a format means
+here: the default formats, `--formats`, the format's command-line flags, the up-to-date key (its
+settings' resolved values and the code it imports), the Makefile's per-format targets, the presence
+table, the library page, the page's "other ways to read", the PDF's "also comes as". Adding a format means
 adding its module here and its check module; the build loop, caching, parallelism and publishing
 live once in `pipeline.build`. Heavy libraries are imported inside the functions that use them, so
 discovering the formats stays quick.
@@ -27,7 +29,9 @@ import pkgutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
+
+from ..config import setting
 
 from ..words import Words, words_for
 
@@ -50,19 +54,33 @@ class Publication:
 
 
 @dataclass(frozen=True)
-class Option:
-    """A command-line option a format adds to `build`: `--NAME-WITH-DASHES`, default from
-    `[tool.pipeline]` NAME, read by the format as `options.NAME`."""
+class Setting:
+    """One value a format reads from `[tool.pipeline]` NAME, declared once: its type, help and
+    choices make the `build` flag (when `flag` names one: "--paper"); its resolved value (`resolve`:
+    what "auto" stands for in this handout's language) is part of the format's up-to-date key, so
+    changing it rebuilds that format and the formats that read its files, and nothing else."""
 
     name: str
     help: str
-    type: Callable[[str], Any] = str
+    type: Callable[[Any], Any] = str
     choices: tuple[Any, ...] = ()
+    flag: str = ""
+    metavar: str | None = None
+    resolve: Callable[[Any, Any, Any], Any] | None = field(default=None, compare=False)  # (value, doc, options)
 
-    @property
-    def flag(self) -> str:
-        """The option as typed: `--braille-grade`."""
-        return "--" + self.name.replace("_", "-")
+    def value(self, chosen: Mapping[str, Any]) -> Any:
+        """The value chosen for this build (a flag, a test), else `[tool.pipeline]`'s, as its type."""
+        return self.type(chosen[self.name]) if self.name in chosen else self._default()
+
+    def keyed(self, doc: Any, options: Any) -> Any:
+        """The value as it decides the output: "auto" resolved for the document's language."""
+        value = self.value(options.settings)
+        return self.resolve(value, doc, options) if self.resolve else value
+
+    def _default(self) -> Any:
+        """`[tool.pipeline]` NAME, as this setting's type (lists and tables as they are)."""
+        value = setting(self.name)
+        return value if isinstance(value, (list, dict)) else self.type(value)
 
 
 @functools.cache
@@ -118,6 +136,25 @@ def main_file(name: str, document: str) -> str:
     return published(name, document)[0].path
 
 
-def arguments() -> tuple[Option, ...]:
-    """Every format's own command-line options."""
-    return tuple(option for module in _modules().values() for option in getattr(module, "ARGUMENTS", ()))
+def settings_of(name: str) -> tuple[Setting, ...]:
+    """The `[tool.pipeline]` values a format reads."""
+    return tuple(getattr(get(name), "SETTINGS", ()))
+
+
+def flags() -> tuple[Setting, ...]:
+    """Every setting `build` takes as a flag, once each, in format order."""
+    found: dict[str, Setting] = {}
+    for module in _modules().values():
+        for declared in getattr(module, "SETTINGS", ()):
+            if declared.flag:
+                found.setdefault(declared.name, declared)
+    return tuple(found.values())
+
+
+def declared(name: str) -> Setting:
+    """A setting some format declares, by name."""
+    for module in _modules().values():
+        for found in getattr(module, "SETTINGS", ()):
+            if found.name == name:
+                return found
+    raise KeyError(name)

@@ -42,7 +42,21 @@ LABEL = N_("audio recording")
 ARTICLED = N_("an audio recording")
 RANK = 20
 NEEDS: tuple[str, ...] = ()
-OPTIONS = ("engine", "rate_wpm")
+SETTINGS = (
+    formats.Setting("engine", "speech engine: auto (the voice [tool.pipeline.voices] names for the language: piper "
+                              "for English, espeak-ng otherwise), piper (offline neural voice, English), gtts "
+                              "(Google, needs internet), espeak (espeak-ng, many languages)",
+                    choices=("auto", *speech.ENGINES), flag="--engine",
+                    resolve=lambda value, doc, options: speech.chosen(value, doc.meta.lang)),
+    formats.Setting("voices", "the engine that reads each language when the engine is auto",
+                    resolve=lambda value, doc, options: speech.chosen(options.value("engine"), doc.meta.lang)),
+    formats.Setting("rate_wpm", "speaking rate in words per minute", int, flag="--rate", metavar="WPM"),
+    formats.Setting("voice_words_max", "a longer sentence is voiced in pieces", int),
+    formats.Setting("sample_rate", "sample rate of every audio file, Hz", int),
+    formats.Setting("bitrate", "MP3 and M4B bitrate"),
+    formats.Setting("loudness_lufs", "integrated loudness of every file (EBU R128)", float),
+    formats.Setting("true_peak_db", "highest true peak of every file, dBTP", float),
+)
 KIND = "narration"
 UTTERANCE = "utterance"
 ENCODED = "encoded"
@@ -149,9 +163,9 @@ def section_file(section: Section, suffix: str = ".mp3") -> str:
 def build(doc: Document, out_dir: Path, options) -> Path:
     """Synthesise (or reuse) every section in both renditions, master and encode it (or reuse
     that), and write each narration's files in its folder."""
-    engine = speech.get(options.engine, doc.meta.lang, options.rate_wpm, options.lanes.width)
+    engine = speech.get(options.value("engine"), doc.meta.lang, options.value("rate_wpm"), options.lanes.width)
     options.progress(doc.name, f"audio: {doc.meta.lang} is read by {engine.name} ({engine.voice})"
-                               + (" as [tool.pipeline.voices] says" if options.engine == speech.AUTO else ""))
+                               + (" as [tool.pipeline.voices] says" if options.value("engine") == speech.AUTO else ""))
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="narration-") as scratch:
         tracks = _tracks(doc, engine, options, Path(scratch))
@@ -167,7 +181,7 @@ def build(doc: Document, out_dir: Path, options) -> Path:
             written += _whole_narration(doc, rendition, tracks[rendition.name], engine, folder, Path(scratch))
             written += _transcripts(tracks[rendition.name], folder)
             written.append(_playlist(doc, tracks[rendition.name], folder))
-            written.append(_timings(engine, options.rate_wpm, tracks[rendition.name], folder))
+            written.append(_timings(engine, options.value("rate_wpm"), tracks[rendition.name], folder))
             _remove_stale(folder, set(written))
     return out_dir / formats.main_file(NAME, doc.name)
 
@@ -210,13 +224,13 @@ def _narration(doc: Document, section: Section, rendition: Rendition, engine: En
     (cached or queued on the voices)."""
     cache: Cache = options.cache
     script = rendition.script(section)
-    key = narration_key(script, engine, options.rate_wpm)
+    key = narration_key(script, engine, options.value("rate_wpm"))
     wav, meta = cache.get(KIND, key, ".wav"), cache.get(KIND, key, ".json")
     if wav and meta:
         cache.log("reused", document=doc.name, section=section.id, rendition=rendition.name, engine=engine.name, key=key)
         found = _from_cache(section, rendition, key, wav, json.loads(meta.read_text(encoding="utf-8")), synthesised=False)
         return lambda: found
-    utterances = [_utterance(u.text, engine, options.rate_wpm, cache, voices) for u in script]
+    utterances = [_utterance(u.text, engine, options.value("rate_wpm"), cache, voices) for u in script]
     return lambda: _store(doc, section, rendition, key, engine, [said() for said in utterances], cache)
 
 

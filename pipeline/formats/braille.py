@@ -48,9 +48,8 @@ LABEL = N_("braille edition")
 ARTICLED = N_("a braille edition")
 RANK = 50
 NEEDS: tuple[str, ...] = ()
-OPTIONS = ("braille_grade",)
-ARGUMENTS = (formats.Option("braille_grade", "braille grade: 2 contracted (Unified English Braille for English), "
-                                             "1 uncontracted", int, (1, 2)),)
+SETTINGS = (formats.Setting("braille_grade", "braille grade: 2 contracted (Unified English Braille for English), "
+                                             "1 uncontracted", int, (1, 2), flag="--braille-grade"),)
 
 CELLS = 40
 LINES = 25
@@ -482,7 +481,7 @@ def pef(doc: Document, table: Table, pages: list[list[str]], moment: int | None)
 
 def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
     """Write NAME.brf and NAME.pef; returns the BRF."""
-    table = table_for(doc, int(options.braille_grade))
+    table = table_for(doc, options.value("braille_grade"))
     pages = edition(doc, table)
     brf_file, pef_file = (out_dir / publication.path for publication in published(doc.name))
     write_atomic(pef_file, pef(doc, table, pages, options.source_date_epoch))

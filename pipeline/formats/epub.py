@@ -50,7 +50,6 @@ LABEL = N_("e-book")
 ARTICLED = N_("an e-book")
 RANK = 40
 NEEDS = ("audio",)
-OPTIONS: tuple[str, ...] = ()
 
 STYLESHEET = STYLES_DIR / "epub.css"
 ACTIVE_CLASS = "-epub-media-overlay-active"

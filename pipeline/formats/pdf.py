@@ -36,7 +36,7 @@ LABEL = N_("large-print handout")
 ARTICLED = N_("a large-print handout")
 RANK = 30
 NEEDS: tuple[str, ...] = ()
-OPTIONS = ("paper",)
+SETTINGS = (formats.Setting("paper", "PDF paper size", choices=("letter", "a4"), flag="--paper"),)
 
 STYLESHEET = STYLES_DIR / "large-print.css"
 PAPER_SIZES = {"letter": "letter", "a4": "A4"}
@@ -229,5 +229,5 @@ def handout_pdf(doc: Document, paper: str, source_date_epoch: int | None, css: s
 
 def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
     """Write out_dir/NAME.pdf atomically."""
-    pdf = handout_pdf(doc, options.paper, options.source_date_epoch)
+    pdf = handout_pdf(doc, options.value("paper"), options.source_date_epoch)
     return write_atomic(out_dir / formats.main_file(NAME, doc.name), pdf)
