@@ -32,6 +32,7 @@ from .config import PROJECT_ROOT, setting
 from .errors import EngineError, OutputError
 from .lanes import Lanes, lanes
 from .model import Document
+from .manifest import Manifest
 from .provenance import format_digest
 from .source import parse
 from .words import words_for
@@ -56,6 +57,7 @@ class BuildOptions:
     )
     quiet: bool = False
     settings: Mapping[str, Any] = field(default_factory=dict)  # formats' settings chosen for this build ({"paper": "a4"})
+    handed: Mapping[str, Manifest] = field(default_factory=dict)  # what the formats this one NEEDS wrote (set by the build)
 
     def value(self, name: str) -> Any:
         """A format's setting for this build (`options.value("paper")`): as chosen, else `[tool.pipeline]`'s."""
@@ -94,13 +96,21 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def format_key(doc: Document, name: str, options: BuildOptions, state: dict[str, str]) -> str:
+@dataclass(frozen=True)
+class Built:
+    """A format's last good build of a document: its up-to-date key and what it wrote."""
+
+    key: str
+    manifest: Manifest
+
+
+def format_key(doc: Document, name: str, options: BuildOptions, state: dict[str, Built]) -> str:
     """What decides a format's output: the source, the code it comes from (`provenance`), its settings'
     resolved values, the options it reads, and the keys of the formats whose files it reads."""
     module = formats.get(name)
     chosen = {opt: getattr(options, opt) for opt in getattr(module, "OPTIONS", ())}
     settings = {s.name: s.keyed(doc, options) for s in formats.settings_of(name)}
-    needs = {n: state.get(n) for n in module.NEEDS if options.wants(n)}
+    needs = {n: state[n].key for n in module.NEEDS if n in state}
     return fingerprint(doc.content_sha256, format_digest(module.__name__), name, chosen, settings, needs,
                        options.source_date_epoch)
 
@@ -163,7 +173,7 @@ def _stage_and_publish(doc: Document, final: Path, options: BuildOptions) -> Non
         staging.mkdir(parents=True, exist_ok=True)
         state = _read_state(staging)
         unheard = _run_formats(doc, staging, options, state)
-        write_atomic(staging / STATE_FILE, json.dumps(state, indent=2, sort_keys=True).encode())
+        _write_state(staging, state)
         _publish(staging, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -235,7 +245,7 @@ def _sweep_leftovers(final: Path, options: BuildOptions) -> None:
         options.progress(final.name, f"removed {folder.name}, left by a killed build")
 
 
-def _run_formats(doc: Document, staging: Path, options: BuildOptions, state: dict[str, str]) -> list[EngineError]:
+def _run_formats(doc: Document, staging: Path, options: BuildOptions, state: dict[str, Built]) -> list[EngineError]:
     """Build the requested formats side by side, each as soon as the formats it reads are built.
 
     Each format is imported in its own thread, so a slow import (WeasyPrint's) holds up no other
@@ -259,14 +269,14 @@ def _run_formats(doc: Document, staging: Path, options: BuildOptions, state: dic
                     built[need].wait()
             if errors:
                 return
-            chosen = replace(options, formats=tuple(n for n in options.formats if n not in missing)) if missing else options
+            chosen = replace(options, formats=tuple(n for n in options.formats if n not in missing),
+                             handed={n: state[n].manifest for n in module.NEEDS if n in state})
             key = format_key(doc, name, chosen, state)
-            if state.get(name) == key:
+            if name in state and state[name].key == key:
                 options.progress(doc.name, f"{name}: up to date")
                 return
             state.pop(name, None)
-            _build_one(doc, name, staging, chosen)
-            state[name] = key
+            state[name] = Built(key, _build_one(doc, name, staging, chosen))
         except EngineError as exc:
             unheard.append(exc)
             missing.add(name)
@@ -298,23 +308,38 @@ def _withdraw(doc: Document, name: str, staging: Path) -> None:
             top.unlink(missing_ok=True)
 
 
-def _build_one(doc: Document, name: str, staging: Path, options: BuildOptions) -> Path:
-    """Run one format's build and report how long it took."""
+def _build_one(doc: Document, name: str, staging: Path, options: BuildOptions) -> Manifest:
+    """Run one format's build, report how long it took, and return what it wrote (a format that
+    hands nothing on may return just its main file's path)."""
     started = time.perf_counter()
     options.progress(doc.name, f"{name}: building")
-    path = formats.get(name).build(doc, staging, options)
+    wrote = formats.get(name).build(doc, staging, options)
+    manifest = wrote if isinstance(wrote, Manifest) else Manifest(name, str(Path(wrote).relative_to(staging)))
     took = time.perf_counter() - started
-    options.progress(doc.name, f"{name}: wrote {path.relative_to(staging)} ({took:.1f} s)")
-    return path
+    options.progress(doc.name, f"{name}: wrote {manifest.main} ({took:.1f} s)")
+    return manifest
 
 
-def _read_state(folder: Path) -> dict[str, str]:
-    """The per-format keys recorded by the last good build of this document."""
+def _read_state(folder: Path) -> dict[str, Built]:
+    """Each format's key and manifest from the last good build of this document (none kept in
+    another shape: that format is built again)."""
     try:
         state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
-        return {k: v for k, v in state.items() if isinstance(v, str)}
     except (OSError, ValueError):
         return {}
+    found = {}
+    for name, record in state.items() if isinstance(state, dict) else ():
+        try:
+            found[name] = Built(str(record["key"]), Manifest.from_record(record["manifest"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return found
+
+
+def _write_state(folder: Path, state: dict[str, Built]) -> None:
+    """`.build.json`: each format's key and manifest, for the next build's up-to-date test and hand-over."""
+    record = {name: {"key": built.key, "manifest": built.manifest.as_record()} for name, built in state.items()}
+    write_atomic(folder / STATE_FILE, json.dumps(record, indent=2, sort_keys=True).encode())
 
 
 def _publish(staging: Path, final: Path) -> None:

@@ -10,7 +10,7 @@ is one format, and it is the only place that format is declared. Each module has
     SETTINGS: tuple[Setting, ...]    # the [tool.pipeline] values it reads: typed, with help; a flag of
                                      # `build` where `flag` says so; their resolved values key its output
     def published(name: str) -> tuple[Publication, ...]   # the files it gives readers, main one first
-    def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path
+    def build(doc: Document, out_dir: Path, options: BuildOptions) -> Manifest   # what it wrote (pipeline.manifest)
 
 and its check is the module of the same name in `pipeline.checks`. Everything else derives from
 here: the default formats, `--formats`, the format's command-line flags, the up-to-date key (its

@@ -33,6 +33,7 @@ from ..cache import Cache, fingerprint, write_atomic
 from ..config import setting
 from ..errors import PipelineError
 from ..lanes import Lanes
+from ..manifest import Clip as ManifestClip, Manifest, Recording
 from ..words import N_
 from ..model import Document, Section, Utterance
 from ..speech import Engine
@@ -160,7 +161,7 @@ def section_file(section: Section, suffix: str = ".mp3") -> str:
     return f"{section.number:02d}-{section.id}{suffix}"
 
 
-def build(doc: Document, out_dir: Path, options) -> Path:
+def build(doc: Document, out_dir: Path, options) -> Manifest:
     """Synthesise (or reuse) every section in both renditions, master and encode it (or reuse
     that), and write each narration's files in its folder."""
     engine = speech.get(options.value("engine"), doc.meta.lang, options.value("rate_wpm"), options.lanes.width)
@@ -183,7 +184,16 @@ def build(doc: Document, out_dir: Path, options) -> Path:
             written.append(_playlist(doc, tracks[rendition.name], folder))
             written.append(_timings(engine, options.value("rate_wpm"), tracks[rendition.name], folder))
             _remove_stale(folder, set(written))
-    return out_dir / formats.main_file(NAME, doc.name)
+    return Manifest(NAME, formats.main_file(NAME, doc.name), tuple(
+        _recording(rendition, track) for rendition in RENDITIONS for track in tracks[rendition.name]))
+
+
+def _recording(rendition: Rendition, track: Track) -> Recording:
+    """A section's recording as the page and the e-book are handed it (what timings.json records too)."""
+    section = track.narration.section
+    return Recording(rendition.name, section.id, f"{rendition.folder}/{section_file(section)}",
+                     round(track.samples / int(setting("sample_rate")), 3),
+                     tuple(ManifestClip(c.target, c.begin, c.end) for c in track.narration.clips))
 
 
 def _tracks(doc: Document, engine: Engine, options, scratch: Path) -> dict[str, list[Track]]:

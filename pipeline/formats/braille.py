@@ -38,6 +38,7 @@ from .. import formats
 from ..cache import write_atomic
 from ..errors import PipelineError, SourceError
 from ..words import N_, Words, words_for
+from ..manifest import Manifest
 from ..model import Document
 
 if TYPE_CHECKING:
@@ -479,10 +480,11 @@ def pef(doc: Document, table: Table, pages: list[list[str]], moment: int | None)
     ).encode("utf-8")
 
 
-def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
+def build(doc: Document, out_dir: Path, options: BuildOptions) -> Manifest:
     """Write NAME.brf and NAME.pef; returns the BRF."""
     table = table_for(doc, options.value("braille_grade"))
     pages = edition(doc, table)
     brf_file, pef_file = (out_dir / publication.path for publication in published(doc.name))
     write_atomic(pef_file, pef(doc, table, pages, options.source_date_epoch))
-    return write_atomic(brf_file, brf(pages))
+    write_atomic(brf_file, brf(pages))
+    return Manifest(NAME, brf_file.name)

@@ -36,11 +36,11 @@ from ..cache import write_atomic
 from ..config import STYLES_DIR
 from ..errors import PipelineError
 from ..words import N_, language_name, words_for
+from ..manifest import Manifest
 from ..model import Document, Metadata, Section
 from ..page import document, heading
 from ..page import mark_glossary
 from ..reading import plain_heading
-from .audio import RENDITIONS, TIMINGS, read_timings
 
 if TYPE_CHECKING:
     from ..build import BuildOptions
@@ -131,18 +131,20 @@ def published(name: str) -> tuple[formats.Publication, ...]:
     return (formats.Publication(f"{name}.epub", N_("E-book"), "EPUB", N_("EPUB, for a reading app; it can read aloud too")),)
 
 
-def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
+def build(doc: Document, out_dir: Path, options: BuildOptions) -> Manifest:
     """Write `NAME.epub`, with Media Overlays when the audio format is part of this build."""
     moment = modified_time(options.source_date_epoch)
     say = words_for(doc.meta.lang)
-    narrations = read_narrations(doc, out_dir) if options.wants("audio") else {}
+    narration = options.handed.get("audio")
+    narrations = read_narrations(doc, out_dir, narration) if narration else {}
     book = assemble(doc, narrations)
     staged = io.BytesIO()
     writer = Writer(staged, book, {"mtime": moment, "play_order": {"enabled": True}, "landmark_title": say("Landmarks"),
                                    "epub3_pages": False})  # a handout has no print pages to list
     writer.process()
     writer.write()
-    return write_atomic(out_dir / formats.main_file(NAME, doc.name), repack(staged.getvalue(), moment))
+    write_atomic(out_dir / formats.main_file(NAME, doc.name), repack(staged.getvalue(), moment))
+    return Manifest(NAME, formats.main_file(NAME, doc.name))
 
 
 def modified_time(source_date_epoch: int | None) -> dt.datetime:
@@ -159,32 +161,24 @@ def identifier(meta: Metadata, name: str) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'faq-pipeline:{name}:{meta.title}')}"
 
 
-def read_narrations(doc: Document, out_dir: Path) -> dict[str, list[Narration]]:
-    """Every section's MP3s and clip times from each rendition's built `timings.json`: the full
-    text's narration, then the plain words'."""
+def read_narrations(doc: Document, out_dir: Path, narration: Manifest) -> dict[str, list[Narration]]:
+    """Every section's MP3 and clip times as the build handed them over: the full text's narration,
+    then the plain words'."""
     narrations: dict[str, list[Narration]] = {section.id: [] for section in doc.sections}
-    for rendition in RENDITIONS:
-        audio_dir = rendition.directory(out_dir)
-        timings_path = audio_dir / TIMINGS
-        try:
-            timings = read_timings(audio_dir)
-        except (OSError, ValueError) as exc:
-            raise PipelineError(f"EPUB read-aloud needs the built narration: cannot read {timings_path}: {exc}") from None
-        entries = {entry["id"]: entry for entry in timings.get("sections", [])}
-        for section in doc.sections:
-            entry = entries.get(section.id)
-            if entry is None:
-                raise PipelineError(f"{timings_path} has no narration for section '{section.id}'")
-            audio_path = audio_dir / Path(str(entry.get("file", ""))).name
-            if not audio_path.is_file():
-                raise PipelineError(f"EPUB read-aloud: {audio_path} for section '{section.id}' is missing")
-            try:
-                clips = [Clip(str(c["target"]), float(c["begin"]), float(c["end"])) for c in entry["clips"]]
-                seconds = float(entry.get("duration") or clips[-1].end)
-            except (KeyError, TypeError, ValueError, IndexError):
-                raise PipelineError(f"{timings_path}: the clips of section '{section.id}' are malformed") from None
-            narrations[section.id].append(Narration(section.id, f"{rendition.folder}/{audio_path.name}",
-                                                    audio_path.read_bytes(), with_pauses(clips, seconds)))
+    for recording in narration.recordings:
+        if recording.section_id not in narrations:
+            continue
+        audio_path = out_dir / recording.path
+        if not audio_path.is_file():
+            raise PipelineError(f"EPUB read-aloud: {audio_path} for section '{recording.section_id}' is missing")
+        if not recording.clips:
+            raise PipelineError(f"EPUB read-aloud: the narration of section '{recording.section_id}' has no clips")
+        clips = [Clip(c.target, c.begin, c.end) for c in recording.clips]
+        narrations[recording.section_id].append(Narration(recording.section_id, recording.path, audio_path.read_bytes(),
+                                                          with_pauses(clips, recording.seconds or clips[-1].end)))
+    missing = [section.id for section in doc.sections if not narrations[section.id]]
+    if missing:
+        raise PipelineError(f"EPUB read-aloud: the narration has no recording of section '{missing[0]}'")
     return narrations
 
 

@@ -25,10 +25,10 @@ import lxml.html
 from .. import fonts, formats, pictures
 from ..cache import fingerprint, write_atomic
 from ..config import STYLES_DIR
+from ..manifest import Manifest
 from ..model import Document, Section
 from ..words import N_, Words, language_name, words_for
 from ..page import fragment, serialize, document, heading, mark_glossary, text
-from .audio import RENDITIONS, read_timings, section_file
 
 if TYPE_CHECKING:
     from ..build import BuildOptions
@@ -65,7 +65,7 @@ def published(name: str) -> tuple[formats.Publication, ...]:
     return (formats.Publication(PAGE, N_("Web page"), N_("web page")),)
 
 
-def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
+def build(doc: Document, out_dir: Path, options: BuildOptions) -> Manifest:
     """Write index.html, its fonts and its pictures into out_dir; returns the page."""
     pictures.publish(doc.pictures, out_dir)
     faces = write_fonts(out_dir, options)
@@ -75,8 +75,9 @@ def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
         if f"fonts/{stale.name}" not in kept:
             stale.unlink()
     css = font_faces(faces) + fonts.fallback_rules(fallbacks) + STYLESHEET.read_text(encoding="utf-8")
-    html = page_html(doc, css, recordings(doc, out_dir), offers(doc, out_dir, options))
-    return write_atomic(out_dir / PAGE, html.encode("utf-8"))
+    html = page_html(doc, css, recordings(doc, out_dir, options.handed.get("audio")), offers(doc, out_dir, options))
+    write_atomic(out_dir / PAGE, html.encode("utf-8"))
+    return Manifest(NAME, PAGE)
 
 
 def write_fonts(out_dir: Path, options: BuildOptions) -> list[tuple[str, str, str]]:
@@ -114,22 +115,12 @@ def font_faces(faces: list[tuple[str, str, str]]) -> str:
     return fonts.face_rules(faces, extra=" font-display: swap;")
 
 
-def recordings(doc: Document, out_dir: Path) -> dict[tuple[str, str], Recording]:
-    """Each section's narration MP3s that exist beside the page, by (rendition, section id): the
-    plain one plays beside the plain answer, the full one inside the full answer."""
-    found: dict[tuple[str, str], Recording] = {}
-    for rendition in RENDITIONS:
-        folder = rendition.directory(out_dir)
-        try:
-            timings = read_timings(folder)
-            lengths = {s["file"]: float(s["duration"]) for s in timings.get("sections", [])}
-        except (OSError, ValueError, KeyError, TypeError):
-            lengths = {}
-        for section in doc.sections:
-            name = section_file(section)
-            if (folder / name).is_file():
-                found[rendition.name, section.id] = Recording(f"{rendition.folder}/{name}", lengths.get(name))
-    return found
+def recordings(doc: Document, out_dir: Path, narration: Manifest | None) -> dict[tuple[str, str], Recording]:
+    """Each section's narration MP3s the build handed over that are beside the page, by (rendition,
+    section id): the plain one plays beside the plain answer, the full one inside the full answer."""
+    sections = {section.id for section in doc.sections}
+    return {(r.rendition, r.section_id): Recording(r.path, r.seconds) for r in (narration.recordings if narration else ())
+            if r.section_id in sections and (out_dir / r.path).is_file()}
 
 
 def offers(doc: Document, out_dir: Path, options: BuildOptions) -> list[tuple[str, str, str]]:

@@ -21,6 +21,7 @@ from urllib.request import url2pathname
 from .. import fonts, formats
 from ..cache import fingerprint, write_atomic
 from ..config import PROJECT_ROOT, STYLES_DIR
+from ..manifest import Manifest
 from ..model import Document, Metadata
 from ..words import N_, Words, words_for
 from ..page import document, heading
@@ -227,7 +228,8 @@ def handout_pdf(doc: Document, paper: str, source_date_epoch: int | None, css: s
     )
 
 
-def build(doc: Document, out_dir: Path, options: BuildOptions) -> Path:
+def build(doc: Document, out_dir: Path, options: BuildOptions) -> Manifest:
     """Write out_dir/NAME.pdf atomically."""
     pdf = handout_pdf(doc, options.value("paper"), options.source_date_epoch)
-    return write_atomic(out_dir / formats.main_file(NAME, doc.name), pdf)
+    write_atomic(out_dir / formats.main_file(NAME, doc.name), pdf)
+    return Manifest(NAME, formats.main_file(NAME, doc.name))
