@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import http.server
+import io
 import logging
 import re
 import shutil
@@ -63,12 +64,14 @@ def test_check_passes_on_the_faq_in_the_full_build(faq_built: Path, faq_doc) -> 
     assert all(name.startswith("Atkinson-Hyperlegible") for name in report.figures["fonts"])
 
 
+@pytest.mark.fast
 def test_check_passes_on_the_sample_faq(tmp_path: Path, sample_doc) -> None:
     report = pdf_check.check(sample_doc, pdf_only(SAMPLE, tmp_path))
     assert report.ok, checks.failures(sample_doc, [report])
     assert len(report.sections) == len(sample_doc.sections)
 
 
+@pytest.mark.fast
 def test_check_fails_on_a_twelve_point_handout(tmp_path: Path, faq_doc) -> None:
     folder = tmp_path / faq_doc.name
     folder.mkdir()
@@ -82,6 +85,7 @@ def test_check_fails_on_a_twelve_point_handout(tmp_path: Path, faq_doc) -> None:
     assert any("pdf: body type size: smallest body text 12 pt" in line for line in checks.failures(faq_doc, [report]))
 
 
+@pytest.mark.fast
 def test_remembered_text_equals_a_fresh_reading_and_follows_the_bytes(
         tmp_path: Path, faq_doc, faq_pdf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A second check reuses the text read from the PDF with the same report; a changed PDF is read again."""
@@ -102,6 +106,7 @@ def test_remembered_text_equals_a_fresh_reading_and_follows_the_bytes(
     assert not running.ok, running.detail  # the pages still say "of N" for the old N
 
 
+@pytest.mark.fast
 def test_removing_a_sections_pages_is_caught_naming_it(tmp_path: Path, faq_doc, faq_pdf: Path) -> None:
     reader = PdfReader(pdf_of(faq_pdf))
     last = faq_doc.sections[-1]
@@ -118,6 +123,7 @@ def test_removing_a_sections_pages_is_caught_naming_it(tmp_path: Path, faq_doc, 
     assert f"section '{last.id}' missing from pdf" in "\n".join(checks.failures(faq_doc, [report]))
 
 
+@pytest.mark.fast
 def test_a_source_missing_a_section_builds_a_pdf_the_check_rejects(tmp_path: Path, faq_doc) -> None:
     gone = faq_doc.sections[2]
     text = FAQ.read_text(encoding="utf-8")
@@ -133,6 +139,7 @@ def test_a_source_missing_a_section_builds_a_pdf_the_check_rejects(tmp_path: Pat
     assert any(p.startswith("pdf: outline: missing: " + gone.title) for p in problems)
 
 
+@pytest.mark.fast
 def test_first_page_is_a_handout_cover_with_true_page_numbers(faq_doc, faq_pdf: Path) -> None:
     reader = PdfReader(pdf_of(faq_pdf))
     opens = {b.title: reader.get_destination_page_number(b) + 1 for b in reader.outline}
@@ -148,6 +155,7 @@ def test_first_page_is_a_handout_cover_with_true_page_numbers(faq_doc, faq_pdf: 
         assert int(entry.group(1)) == opens[section.title]
 
 
+@pytest.mark.fast
 def test_catalog_is_pdf_ua_with_labels_and_metadata(faq_doc, faq_pdf: Path) -> None:
     reader = PdfReader(pdf_of(faq_pdf))
     root = reader.trailer["/Root"]
@@ -164,6 +172,7 @@ def test_catalog_is_pdf_ua_with_labels_and_metadata(faq_doc, faq_pdf: Path) -> N
     assert b"pdfuaid:part=\"1\"" in xmp or b"<pdfuaid:part>1</pdfuaid:part>" in xmp
 
 
+@pytest.mark.fast
 def test_every_body_character_is_large_print(faq_pdf: Path) -> None:
     with pdfplumber.open(pdf_of(faq_pdf)) as document:
         for page in document.pages:
@@ -175,6 +184,7 @@ def test_every_body_character_is_large_print(faq_pdf: Path) -> None:
                 assert "Italic" not in char["fontname"]
 
 
+@pytest.mark.fast
 @pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils not installed")
 def test_pdffonts_lists_only_embedded_fonts(faq_pdf: Path) -> None:
     listing = subprocess.run(["pdffonts", str(pdf_of(faq_pdf))], capture_output=True, text=True, check=True).stdout
@@ -186,17 +196,20 @@ def test_pdffonts_lists_only_embedded_fonts(faq_pdf: Path) -> None:
         assert "AtkinsonHyperlegible" in name.replace("-", "")
 
 
+@pytest.mark.fast
 def test_a4_build_has_a4_pages(tmp_path: Path) -> None:
     reader = PdfReader(pdf_of(pdf_only(SAMPLE, tmp_path, settings={"paper": "a4"})))
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)
 
 
+@pytest.mark.fast
 def test_letter_is_the_default(faq_pdf: Path) -> None:
     box = PdfReader(pdf_of(faq_pdf)).pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
 
 
+@pytest.mark.fast
 def test_same_source_date_epoch_gives_identical_bytes(tmp_path: Path) -> None:
     first = pdf_of(pdf_only(FAQ, tmp_path / "one", source_date_epoch=EPOCH)).read_bytes()
     second = pdf_of(pdf_only(FAQ, tmp_path / "two", source_date_epoch=EPOCH)).read_bytes()
@@ -205,6 +218,7 @@ def test_same_source_date_epoch_gives_identical_bytes(tmp_path: Path) -> None:
     assert info["/CreationDate"].startswith("D:20251124160000")
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("url", [
     "http://127.0.0.1:9/logo.png",
     "https://example.org/style.css",
@@ -218,12 +232,14 @@ def test_fetcher_refuses_the_network_and_files_outside_the_project(url: str) -> 
         pdf_format.HandoutFetcher((PROJECT_ROOT,)).fetch(url)
 
 
+@pytest.mark.fast
 def test_fetcher_reads_project_files() -> None:
     response = pdf_format.HandoutFetcher((PROJECT_ROOT,)).fetch(pdf_format.STYLESHEET.as_uri())
     assert b"font-size: 18pt" in response.read()
     response.close()
 
 
+@pytest.mark.fast
 def test_weasyprint_never_requests_a_remote_or_outside_file(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     hits: list[str] = []
 
@@ -252,12 +268,14 @@ def test_weasyprint_never_requests_a_remote_or_outside_file(tmp_path: Path, capl
     assert "outside the project" in caplog.text and "never fetches from the network" in caplog.text
 
 
+@pytest.mark.fast
 def test_check_reads_only_the_file_and_misses_it_when_absent(tmp_path: Path, faq_doc) -> None:
     report = pdf_check.check(faq_doc, tmp_path)
     assert not report.ok
     assert all(not p.present and "not found" in p.detail for p in report.sections.values())
 
 
+@pytest.mark.fast
 def test_words_of_every_section_are_in_the_text(faq_doc, faq_pdf: Path) -> None:
     with pdfplumber.open(pdf_of(faq_pdf)) as document:
         text = " ".join(page.extract_text() for page in document.pages)
@@ -265,6 +283,7 @@ def test_words_of_every_section_are_in_the_text(faq_doc, faq_pdf: Path) -> None:
         assert presence.in_order_ratio(section.full_text, text) >= 0.99, section.id
 
 
+@pytest.mark.fast
 def test_check_catches_a_pdf_stripped_of_its_accessibility_entries(tmp_path: Path, faq_doc, faq_pdf: Path) -> None:
     from pypdf.generic import BooleanObject, DictionaryObject, NameObject
 
@@ -284,6 +303,7 @@ def test_check_catches_a_pdf_stripped_of_its_accessibility_entries(tmp_path: Pat
     assert all(p.present for p in report.sections.values())
 
 
+@pytest.mark.fast
 def test_check_catches_headings_stranded_at_a_page_foot(tmp_path: Path, sample_doc) -> None:
     stranding = pdf_format.STYLESHEET.read_text(encoding="utf-8") + "\nmain h2 + * { break-before: page !important; }\n"
     folder = tmp_path / sample_doc.name
@@ -296,6 +316,7 @@ def test_check_catches_headings_stranded_at_a_page_foot(tmp_path: Path, sample_d
     assert all(p.present for p in report.sections.values())
 
 
+@pytest.mark.fast
 def test_a_truncated_pdf_is_reported_not_crashed_on(tmp_path: Path, sample_doc, faq_pdf: Path) -> None:
     folder = tmp_path / sample_doc.name
     folder.mkdir()
@@ -305,6 +326,7 @@ def test_a_truncated_pdf_is_reported_not_crashed_on(tmp_path: Path, sample_doc, 
     assert all("not a readable PDF" in p.detail for p in report.sections.values())
 
 
+@pytest.mark.fast
 def test_without_the_font_package_a_system_sans_serif_is_embedded(tmp_path: Path, sample_doc, monkeypatch) -> None:
     monkeypatch.setattr(pdf_format, "font_dir", lambda: None)
     folder = tmp_path / sample_doc.name
@@ -313,3 +335,20 @@ def test_without_the_font_package_a_system_sans_serif_is_embedded(tmp_path: Path
     report = pdf_check.check(sample_doc, folder)
     assert report.ok, checks.failures(sample_doc, [report])
     assert report.figures["fonts"] and not any("Atkinson" in name for name in report.figures["fonts"])
+
+
+def test_the_same_handout_in_another_folder_gives_the_same_pdf_bytes(tmp_path, monkeypatch) -> None:
+    """The clinic handout (three pictures) copied into two folders builds to one SHA-256: WeasyPrint
+    names a picture by its URL, which held the source's folder, so the bytes depended on where the
+    source (or the project) lay. Its pictures are still drawn, each with its description."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
+    clinic = ROOT / "tests" / "fixtures" / "clinic-handout.md"
+    built = []
+    for place in ("here", "there/deeper"):
+        folder = tmp_path / place
+        shutil.copytree(clinic.parent / "images", folder / "images")
+        shutil.copy(clinic, folder / clinic.name)
+        built.append(pdf_of(pdf_only(folder / clinic.name, folder)).read_bytes())
+    assert built[0] == built[1]
+    reader = PdfReader(io.BytesIO(built[0]))
+    assert sum(len(page.images) for page in reader.pages) >= 3  # a pill box, the armpit twice

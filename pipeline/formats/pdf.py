@@ -210,13 +210,17 @@ def allowed_roots() -> tuple[Path, ...]:
     return tuple(roots)
 
 
+PICTURES_BASE = "file:///handout/"  # the handout's pictures' URLs; the fetcher serves only the vetted ones
+
+
 def handout_pdf(doc: Document, paper: str, source_date_epoch: int | None, css: str | None = None) -> bytes:
     """Render the handout to PDF bytes; `css` replaces the large-print rules (tests use a 12 pt one)."""
     created = creation_date(doc.meta, source_date_epoch)
     others = fonts.fallbacks(doc.text)  # the fonts that draw what Atkinson lacks, as the page gets them
     faces = fonts.fallback_rules([(path.as_uri(), chars) for path, chars in others.items()])
     html = handout_html(doc, faces + stylesheet(paper, css, words_for(doc.meta.lang)), created)
-    base_url = doc.source.resolve().parent.as_uri() + "/"
+    base_url = PICTURES_BASE  # not the source's folder: WeasyPrint names each picture by its URL, and the
+    # PDF's bytes must not depend on where the project is checked out
     identifier = fingerprint(doc.content_sha256, paper, source_date_epoch)[:32].encode("ascii")
     pictures = {urljoin(base_url, picture.href): picture.path for picture in doc.pictures}
     import weasyprint
