@@ -6,8 +6,31 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .pictures import Picture
-from .reading import Piece
+
+@dataclass(frozen=True)
+class Piece:
+    """One thing a listener hears: its words as written, and the id of the element that shows them.
+
+    `group` numbers the block it belongs to (pieces of one paragraph share it, so the pause between
+    them is a sentence pause); `kind` is sentence, item, line, code, table, row, picture or note.
+    """
+
+    target: str
+    text: str
+    kind: str
+    group: int
+
+
+@dataclass(frozen=True)
+class Picture:
+    """One vetted picture: where every format publishes it, the file it comes from, and its size."""
+
+    href: str
+    path: Path
+    media_type: str
+    width: int
+    height: int
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -31,14 +54,15 @@ class Section:
     title: str
     number: int
     line: int
-    full_html: str
-    plain_html: str
+    full_blocks: str   # the full rendition as format-neutral blocks (pandoc's JSON, ids marked): `rendering` writes HTML
+    plain_blocks: str
     full_text: str
     plain_text: str
     narration: tuple[Utterance, ...]
     full_asides: tuple[str, ...] = ()  # the full text's notes and picture descriptions, each on its own
     plain_asides: tuple[str, ...] = ()
     pieces: tuple[Piece, ...] = ()  # the full text in reading order as written (a linear format lays it out)
+    plain_pieces: tuple[Piece, ...] = ()  # the plain rendition in reading order
     plain_narration: tuple[Utterance, ...] = ()  # the plain rendition as heard (beside the page's plain text)
     full_notes: int = 0  # how many of the full asides are notes (the rest are alt texts)
     plain_notes: int = 0

@@ -14,7 +14,6 @@ import hashlib
 import io
 import re
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit
@@ -23,21 +22,10 @@ from .ast import Block, alt_text
 from .cache import write_atomic
 from .config import setting
 from .errors import SourceError, UnfinishedSource
+from .model import Picture
 
 FOLDER = "images"
 KINDS = {b"\x89PNG\r\n\x1a\n": ("image/png", ".png"), b"\xff\xd8\xff": ("image/jpeg", ".jpg")}
-
-
-@dataclass(frozen=True)
-class Picture:
-    """One vetted picture: where every format publishes it, the file it comes from, and its size."""
-
-    href: str
-    path: Path
-    media_type: str
-    width: int
-    height: int
-    sha256: str
 
 
 def collect(source: Path, sections: list[tuple[int, list[Block]]], lines: list[str],

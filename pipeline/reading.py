@@ -24,22 +24,9 @@ from html import escape
 from typing import Any
 
 from .ast import Block, Inline, alt_text, split_sentences, stringify, stringify_blocks
+from .model import Piece
 from .words import Words, words_for
 
-
-
-@dataclass(frozen=True)
-class Piece:
-    """One thing a listener hears: its words as written, and the id of the element that shows them.
-
-    `group` numbers the block it belongs to (pieces of one paragraph share it, so the pause between
-    them is a sentence pause); `kind` is sentence, item, line, code, table, row, picture or note.
-    """
-
-    target: str
-    text: str
-    kind: str
-    group: int
 
 
 @dataclass(frozen=True)

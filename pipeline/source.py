@@ -341,26 +341,17 @@ def _links_land(path: Path, parts: list[_Part], lines: list[str]) -> None:
 
 
 def _render(parts: list[_Part], say: Words) -> tuple[Section, ...]:
-    """Every section with ids marked in both renditions, their HTML from one pandoc call, and their narration."""
+    """Every section with ids marked in both renditions (format-neutral blocks: `rendering` makes
+    their HTML), their reading-order pieces, and their narration."""
     marked = [(reading.mark(part.full, f"{part.id}_", say), reading.mark(part.plain, f"{part.id}_p", say)) for part in parts]
-    blocks: list[dict[str, Any]] = []
-    for part, renditions in zip(parts, marked):
-        for kind, rendition in zip(("full", "plain"), renditions):
-            blocks.append(reading.raw_block(f"<!--@@{kind}:{part.id}@@-->"))
-            blocks.extend(rendition.blocks)
-    blocks.append(reading.raw_block("<!--@@end@@-->"))
-    tree = {"pandoc-api-version": ast.API_VERSION, "meta": {}, "blocks": blocks}
-    html = pandoc.convert_text(json.dumps(tree), "html5", "json", "--wrap=none")
-    pieces = re.split(r"<!--@@((?:full|plain):[a-z0-9-]+|end)@@-->", html)
-    rendered = {pieces[i]: _with_scopes(pieces[i + 1].strip()) for i in range(1, len(pieces) - 1, 2)}
     return tuple(
         Section(
             id=part.id,
             title=part.title,
             number=number,
             line=part.line,
-            full_html=rendered[f"full:{part.id}"],
-            plain_html=rendered[f"plain:{part.id}"],
+            full_blocks=json.dumps(full.blocks),
+            plain_blocks=json.dumps(plain.blocks),
             full_text=full.text,
             plain_text=plain.text,
             narration=narration.script(part.id, part.title, number, len(parts), full.pieces, say),
@@ -369,24 +360,10 @@ def _render(parts: list[_Part], say: Words) -> tuple[Section, ...]:
             full_asides=full.asides,
             plain_asides=plain.asides,
             pieces=full.pieces,
+            plain_pieces=plain.pieces,
             full_notes=full.notes,
             plain_notes=plain.notes,
             unwritten=part.unwritten,
         )
         for number, (part, (full, plain)) in enumerate(zip(parts, marked), start=1)
     )
-
-
-def _with_scopes(html: str) -> str:
-    """Table header cells with `scope` (col in the head, row in the body), which pandoc leaves out
-    and screen readers and PDF tagging use to tie each cell to its headers."""
-    if "<th" not in html:
-        return html
-    return re.sub(r"<(thead|tbody|tfoot)>(.*?)</\1>", _scope_part, html, flags=re.S)
-
-
-def _scope_part(match: re.Match[str]) -> str:
-    """One table part with its header cells scoped."""
-    scope = "col" if match.group(1) == "thead" else "row"
-    cells = re.sub(r"<th(?=[\s>])(?![^>]*\sscope=)", f'<th scope="{scope}"', match.group(2))
-    return f"<{match.group(1)}>{cells}</{match.group(1)}>"

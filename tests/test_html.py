@@ -16,8 +16,10 @@ from pipeline import checks
 from pipeline.build import BuildOptions, build
 from pipeline.checks import html as html_check
 from pipeline.formats import html as html_format
+from pipeline.rendering import section_html
 from pipeline.screenshots import chromium, save, served
 from pipeline.source import parse
+
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 HOSTILE_SOURCE = """---
@@ -103,7 +105,7 @@ def test_readability_gate_fails_on_the_original_wording(copy_of, faq_built: Path
     page = page_text(folder)
     start = page.index('<div class="plain">', page.index('<h2 id="same-or-new">'))
     end = page.index("</div>", start)
-    page = page[:start] + f'<div class="plain">\n{section.full_html}\n' + page[end:]
+    page = page[:start] + f'<div class="plain">\n{section_html(faq_doc, section, "full")}\n' + page[end:]
     (folder / "index.html").write_text(page, encoding="utf-8")
     report = html_check.check(faq_doc, folder)
     gate = rules(report)["readability same-or-new"]
@@ -122,7 +124,7 @@ def test_remembered_readability_equals_a_fresh_reading_and_follows_the_bytes(
     section = faq_doc.section("same-or-new")
     page = page_text(folder)
     start = page.index('<div class="plain">', page.index('<h2 id="same-or-new">'))
-    page = page[:start] + f'<div class="plain">\n{section.full_html}\n' + page[page.index("</div>", start):]
+    page = page[:start] + f'<div class="plain">\n{section_html(faq_doc, section, "full")}\n' + page[page.index("</div>", start):]
     (folder / "index.html").write_text(page, encoding="utf-8")
     edited = html_check.check(faq_doc, folder)
     assert edited.figures["readability"]["same-or-new"]["grade"] > fresh.figures["readability"]["same-or-new"]["grade"]
@@ -146,6 +148,7 @@ def test_injected_script_breaks_the_no_script_rule(copy_of, faq_built: Path, faq
     assert not rule.ok and "<script>" in rule.detail and "onclick" in rule.detail
 
 
+@pytest.mark.fast
 def test_missing_page_marks_every_section_missing(tmp_path: Path, faq_doc) -> None:
     """No index.html: nothing is present."""
     report = html_check.check(faq_doc, tmp_path)
@@ -170,6 +173,7 @@ def test_page_structure_players_and_links(faq_built: Path, faq_doc) -> None:
     assert '<dfn id="glossary-metastasis">metastasis</dfn>' in page
 
 
+@pytest.mark.fast
 def test_hostile_source_reaches_the_page_without_anything_active(tmp_path: Path) -> None:
     """Scripts, handlers, frames and javascript: links in a source never reach index.html."""
     source = tmp_path / "hostile.md"
@@ -183,6 +187,7 @@ def test_hostile_source_reaches_the_page_without_anything_active(tmp_path: Path)
     assert "a tumor is a lump." in re.sub(r"<[^>]+>", "", page)  # the words stay, only the danger goes
 
 
+@pytest.mark.fast
 def test_fragment_cleaner_is_a_second_lock() -> None:
     """Even if raw HTML got past the parser, the page builder strips it."""
     dirty = (
@@ -197,6 +202,7 @@ def test_fragment_cleaner_is_a_second_lock() -> None:
     assert "<h3>Demoted</h3>" in clean
 
 
+@pytest.mark.fast
 def test_glossary_marks_first_use_of_whole_terms_outside_markup(sample_doc) -> None:
     """Longest term first, case-insensitive, whole words, once per section, never in headings or attributes."""
     glossary = {"lymph": "L.", "lymph nodes": "Glands.", "invasive": "Grown in.", "non-invasive": "Not grown in."}
@@ -219,6 +225,7 @@ def test_glossary_marks_first_use_of_whole_terms_outside_markup(sample_doc) -> N
     assert '<a href="#x">lymph</a>' in marked
 
 
+@pytest.mark.fast
 def test_page_ids_avoid_section_ids(sample_doc) -> None:
     """A section called "main" or "glossary" keeps its id; the page's own ids step aside."""
     sections = tuple(dataclasses.replace(s, id=new) for s, new in zip(sample_doc.sections, ("main", "glossary", "contents")))
@@ -226,6 +233,7 @@ def test_page_ids_avoid_section_ids(sample_doc) -> None:
     assert (ids.main, ids.glossary, ids.contents) == ("main-2", "glossary-2", "contents-2")
 
 
+@pytest.mark.fast
 def test_same_source_gives_the_same_bytes(tmp_path: Path) -> None:
     """Two html builds of the same source, in different folders with different caches, are byte-identical."""
     source = Path(__file__).parent / "fixtures" / "sample-faq.md"

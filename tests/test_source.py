@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 from pipeline import narration
 from pipeline.errors import SourceError
 from pipeline.source import parse
+from pipeline.rendering import section_html
+
+pytestmark = pytest.mark.fast
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT.parent / "shared" / "seeds" / "000_eb049f7e2a657680.txt"
@@ -51,7 +54,7 @@ def test_faq_keeps_the_seed_wording(faq_doc):
 
 def test_every_sentence_is_marked_and_narrated(faq_doc):
     for section in faq_doc.sections:
-        span_ids = re.findall(r'<span id="([^"]+)" class="sentence">', section.full_html)
+        span_ids = re.findall(r'<span id="([^"]+)" class="sentence">', section_html(faq_doc, section, "full"))
         targets = [u.target for u in section.narration]
         assert targets[0] == section.id
         assert targets[1:] == span_ids
@@ -159,7 +162,8 @@ def test_hostile_html_never_reaches_the_model(tmp_path):
     )
     doc = parse(write(tmp_path, HEAD + body))
     section = doc.sections[0]
-    everything = section.full_html + section.plain_html + section.narration_text + section.full_text
+    everything = section_html(doc, section, "full") + section_html(doc, section, "plain") + section.narration_text \
+        + section.full_text + section.full_blocks + section.plain_blocks
     for needle in ("<script", "alert", "<iframe", "onclick", "javascript:", "onerror", "file://", "evil.test"):
         assert needle not in everything, needle
     assert "a link" in section.full_text and "Safe" in section.plain_text

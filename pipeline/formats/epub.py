@@ -37,6 +37,7 @@ from ..config import STYLES_DIR
 from ..errors import PipelineError
 from ..words import N_, language_name, words_for
 from ..manifest import Manifest
+from ..rendering import section_html
 from ..model import Document, Metadata, Section
 from ..page import document, heading
 from ..page import mark_glossary
@@ -296,7 +297,7 @@ def id_owners(doc: Document) -> dict[str, str]:
     owners: dict[str, str] = {}
     for section in doc.sections:
         owners[section.id] = chapter_path(section)
-        for html in (section.full_html, section.plain_html):
+        for html in (section_html(doc, section, "full"), section_html(doc, section, "plain")):
             for element in lxml.html.fragment_fromstring(html, create_parent="div").iter():
                 if isinstance(element.tag, str) and element.get("id"):
                     owners.setdefault(element.get("id"), chapter_path(section))
@@ -324,8 +325,8 @@ def chapter(doc: Document, section: Section, owners: dict[str, str],
         return link
 
     path = chapter_path(section)
-    full = xhtml_fragment(mark_glossary(section.full_html, doc.meta.glossary, term_link, used), path, owners)
-    plain = xhtml_fragment(mark_glossary(section.plain_html, doc.meta.glossary, term_link, used), path, owners)
+    full = xhtml_fragment(mark_glossary(section_html(doc, section, "full"), doc.meta.glossary, term_link, used), path, owners)
+    plain = xhtml_fragment(mark_glossary(section_html(doc, section, "plain"), doc.meta.glossary, term_link, used), path, owners)
     plain_id = escape(plain_heading(section.id), quote=True)
     body = (
         f'<main>\n<section epub:type="chapter" role="doc-chapter" aria-labelledby="{escape(section.id, quote=True)}">\n'

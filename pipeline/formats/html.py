@@ -26,6 +26,7 @@ from .. import fonts, formats, pictures
 from ..cache import fingerprint, write_atomic
 from ..config import STYLES_DIR
 from ..manifest import Manifest
+from ..rendering import section_html
 from ..model import Document, Section
 from ..words import N_, Words, language_name, words_for
 from ..page import fragment, serialize, document, heading, mark_glossary, text
@@ -185,7 +186,8 @@ class PageIds:
         self.taken: set[str] = set()
         for section in doc.sections:
             self.taken.add(section.id)
-            self.taken.update(re.findall(r'\sid="([^"]+)"', section.full_html + section.plain_html))
+            for rendition in ("full", "plain"):
+                self.taken.update(re.findall(r'\sid="([^"]+)"', section_html(doc, section, rendition)))
         self.top = self.new("top")
         self.main = self.new("main")
         self.ways = self.new("other-ways")
@@ -271,14 +273,15 @@ def answer(doc: Document, section: Section, plain: Recording | None, full: Recor
         parts.append(player(plain, say, say("Listen to this answer"),
                             say("Listen to the answer in plain words: {title}", title=section.title)))
     shown = {picture.href for picture in doc.pictures}
-    plain_words = mark_glossary(safe_fragment(section.plain_html, shown, say), doc.meta.glossary, ids.term_link)
+    plain_words = mark_glossary(safe_fragment(section_html(doc, section, "plain"), shown, say), doc.meta.glossary,
+                                ids.term_link)
     parts.append(f'<div class="plain">\n{plain_words}\n</div>')
     heard = (player(full, say, say("Listen to the full answer"), say("Listen to the full answer: {title}", title=section.title))
              if full else "")
     parts.append(
         f'<details class="original">\n<summary{say.lang_attr}>{say.html("Read the full, detailed answer")}</summary>\n'
         f'<div class="full">\n<p class="full-note"{say.lang_attr}>{say.html("This is the original text, with more detail.")}</p>\n'
-        f"{heard}{safe_fragment(section.full_html, shown, say)}\n</div>\n</details>"
+        f"{heard}{safe_fragment(section_html(doc, section, 'full'), shown, say)}\n</div>\n</details>"
     )
     parts.append("</section>")
     return "\n".join(parts)

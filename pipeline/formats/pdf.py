@@ -22,6 +22,7 @@ from .. import fonts, formats
 from ..cache import fingerprint, write_atomic
 from ..config import PROJECT_ROOT, STYLES_DIR
 from ..manifest import Manifest
+from ..rendering import section_html
 from ..model import Document, Metadata
 from ..words import N_, Words, words_for
 from ..page import document, heading
@@ -185,7 +186,7 @@ def first_page(doc: Document) -> str:
 def handout_html(doc: Document, css: str, created: str) -> str:
     """The whole handout as one HTML page: first page, then every section in its original wording."""
     sections = "\n".join(
-        f'<section aria-labelledby="{escape(s.id, quote=True)}">\n{heading(s.id, s.title)}\n{s.full_html}\n</section>'
+        f'<section aria-labelledby="{escape(s.id, quote=True)}">\n{heading(s.id, s.title)}\n{section_html(doc, s, "full")}\n</section>'
         for s in doc.sections
     )
     body = f"{first_page(doc)}\n<main>\n{sections}\n</main>"
