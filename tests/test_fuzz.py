@@ -1,5 +1,7 @@
-"""Property-based fuzzing of whole handouts: whatever a clinic writes, `build` and `check` end in one
-of their documented exit codes with at most one error line, never a traceback.
+"""Property-based fuzzing of whole handouts: whatever a clinic writes, `build` ends in one of its
+documented exit codes with at most one error line, never a traceback, and a source it accepts checks
+clean: every section present in every format it built (only the source's own plain-language rules
+may fail).
 
 Hypothesis writes sources from the parts real handouts have (headings in any script, ids that
 collide, lists, tables, footnotes, pictures with and without alt text, raw HTML, numbers, long
@@ -11,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -23,7 +27,9 @@ from pipeline import cli
 ROOT = Path(__file__).resolve().parent.parent
 PICTURE = ROOT / "tests" / "fixtures" / "images" / "armpit.png"
 BUILD_CODES = {0, 2, 3}  # built, a bad source named with its line, or no voice for its language
-CHECK_CODES = {0, 1}  # every section present, or what is missing named
+# A source the build accepts must check clean: every section present in every format. The only rules
+# it may fail are the plain-language ones its generated words can break (readability, sentence length).
+SOURCE_RULES = re.compile(r"readability ")
 
 WORDS = ["the", "nurse", "can", "help", "you", "cancer", "30%", "555-0100", "e.g.", "Dr.", "and/or",
          "tamoxifen", "día", "médico", "سرطان", "乳腺癌", "🎗️", "<b>", "&amp;", "**bold**", "*it*", "`code`",
@@ -137,7 +143,13 @@ def _try(workshop: Path, text: str, formats: str) -> None:
     assert code in BUILD_CODES and len(errors) == (code != 0), (code, errors, text)
     if code == 0:
         code, errors = run(["check", str(out / "handout"), str(path), "--formats", formats])
-        assert code in CHECK_CODES and len(errors) == (code != 0), (code, errors, text)
+        report = json.loads((out / "handout" / "report.json").read_text(encoding="utf-8"))
+        absent = [f"{name}: {sid}: {p['detail']}" for name, entry in report["formats"].items()
+                  for sid, p in entry["sections"].items() if not p["present"]]
+        broken = [f"{name}: {r['name']}: {r['detail']}" for name, entry in report["formats"].items()
+                  for r in entry["rules"] if not r["ok"] and not SOURCE_RULES.match(r["name"])]
+        assert not absent and not broken, (absent, broken, text)
+        assert code in (0, 1) and len(errors) == (code != 0), (code, errors, text)
 
 
 @settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
@@ -150,3 +162,19 @@ def test_any_handout_builds_and_checks_without_a_traceback(workshop, text):
 @given(text=source())
 def test_any_handout_is_narrated_and_heard_without_a_traceback(workshop, text):
     _try(workshop, text, "audio,html,pdf,epub")
+
+
+def test_a_build_that_drops_a_section_fails_the_fuzz_check(workshop, monkeypatch) -> None:
+    """Negative control: when the formats lose a section's words (its HTML rendered empty), the
+    fuzz check's clean-check assertion fails, naming the section absent."""
+    import pipeline.rendering
+
+    real = pipeline.rendering.section_html
+    monkeypatch.setattr(pipeline.rendering, "section_html",
+                        lambda doc, section, rendition: "" if section.id == "b" else real(doc, section, rendition))
+    for module in ("pipeline.formats.html", "pipeline.formats.pdf", "pipeline.formats.epub"):
+        monkeypatch.setattr(f"{module}.section_html", pipeline.rendering.section_html)
+    text = ("---\ntitle: Fuzz\nlang: en-US\n---\n\n## Who do I call? {#a}\n\nCall the nurse.\n\n::: plain\nCall the nurse.\n:::\n"
+            "\n## When? {#b}\n\nCall the nurse each day before noon with your questions.\n\n::: plain\nCall each day.\n:::\n")
+    with pytest.raises(AssertionError, match=r"html: b: "):
+        _try(workshop, text, "html,pdf,epub")
