@@ -43,7 +43,7 @@ LEND := $(if $(findstring n,$(MAKE_LETTERS))$(findstring t,$(MAKE_LETTERS))$(fin
 epoch = $(shell git log -1 --format=%ct -- $(1) 2>/dev/null)
 RUN = SOURCE_DATE_EPOCH=$(call epoch,$(1)) $(PY) -m pipeline
 
-.PHONY: all setup $(FORMATS) check lint test test-all bench catalog clean
+.PHONY: all setup $(FORMATS) check lint test test-fast test-all bench catalog clean
 
 all: $(REPORTS) $(OUT)/index.html $(SHOTS)
 
@@ -98,6 +98,10 @@ lint: | $(SETUP)
 
 test: | $(SETUP)
 	$(PY) -m pytest -m "not slow"
+
+# The fast layer, in a minute or two: no speech, browser, Node or JVM (a guard fails a test that starts one).
+test-fast: | $(SETUP)
+	PIPELINE_TEST_LAYER=fast $(PY) -m pytest -q -m "fast and not slow"
 
 # Everything, the 100-section corpus handout too (about a quarter of an hour more on two cores).
 test-all: | $(SETUP)

@@ -2,11 +2,17 @@
 
 Builds go to a temporary folder, so tests never touch output/; they share the project's build cache
 (.cache/, keyed by content), so a voice speaks each sentence once for every test session.
+
+With PIPELINE_TEST_LAYER=fast (`make test-fast`) a guard refuses, for the whole session, every way a
+test could synthesise speech or start a browser, Node or a JVM: a test marked `fast` that does fails.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -129,3 +135,97 @@ def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001  (pytest'
         terminalreporter.write_sep("-", "check margins: worst correct section against best negative control")
         for line in _MARGINS.table():
             terminalreporter.write_line(line)
+
+
+# --- the fast layer's guard (PIPELINE_TEST_LAYER=fast) -------------------------------------------
+
+FAST_LAYER = os.environ.get("PIPELINE_TEST_LAYER") == "fast"
+# What a fast test may not start, by the basename of the program run: the browsers (Playwright
+# starts its driver as `node`, Ace by DAISY is node_modules/.bin/ace-puppeteer), the JVM that runs
+# EPUBCheck, and the speech synthesisers.
+REFUSED_PROGRAMS = frozenset({"chromium", "chromium-browser", "chrome", "headless_shell", "node", "npx", "ace",
+                              "ace-puppeteer", "java", "espeak-ng", "espeak", "piper"})
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
+class _FastGuard:
+    """The test running now, and what it started that the fast layer refuses."""
+
+    test = "a session fixture"
+    refused: list[str] = []
+
+
+def _refuse(what: str) -> None:
+    """Fail the running test loudly: it started something no fast test may start."""
+    _FastGuard.refused.append(what)
+    pytest.fail(f"PIPELINE_TEST_LAYER=fast: {_FastGuard.test} started {what}; a fast test may not synthesise "
+                "speech or start a browser, Node, a JVM or Piper (take away its `fast` mark)")
+
+
+def _program(args, kwargs: dict) -> str:  # noqa: ANN001  (Popen's own argument)
+    """The basename of the program a Popen would start."""
+    executable = kwargs.get("executable")
+    if executable is None and isinstance(args, (str, bytes, os.PathLike)):
+        executable = (os.fsdecode(args).split() or [""])[0] if kwargs.get("shell") else args
+    elif executable is None:
+        executable = next(iter(args), "")
+    return os.path.basename(os.fsdecode(executable))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_layer_guard():
+    """Under PIPELINE_TEST_LAYER=fast, for the whole session (so session and module fixtures too):
+    `pipeline.speech.get` and every engine's `load` fail the test, and so does any subprocess
+    (`subprocess.run`, `Popen`, asyncio's, Playwright's driver) whose program is in REFUSED_PROGRAMS.
+    Without the variable it does nothing."""
+    if not FAST_LAYER:
+        yield
+        return
+    from pipeline import speech
+
+    real_init = subprocess.Popen.__init__
+
+    def guarded_init(self, args, *rest, **kwargs):  # noqa: ANN001, ANN202  (Popen's signature)
+        program = _program(args, kwargs)
+        if program in REFUSED_PROGRAMS:
+            _refuse(f"the program {program!r} ({args!r})")
+        real_init(self, args, *rest, **kwargs)
+
+    def no_speech(called: str):  # noqa: ANN202  (stands in for a function of any signature)
+        return lambda *args, **kwargs: _refuse(f"speech synthesis ({called}{args!r})")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(subprocess.Popen, "__init__", guarded_init)
+        patch.setattr(speech, "get", no_speech("pipeline.speech.get"))
+        for engine in speech.ENGINES:
+            module = importlib.import_module(f"{speech.__name__}.{engine}")
+            patch.setattr(module, "load", no_speech(f"{module.__name__}.load"))
+        yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201  (pytest's hook)
+    """Remember whether a test's call failed (the guard's teardown check reads it)."""
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
+    return report
+
+
+@pytest.fixture(autouse=True)
+def fast_layer_test(request: pytest.FixtureRequest):
+    """Under PIPELINE_TEST_LAYER=fast: a refusal the code under test swallowed (an `except
+    BaseException`, a thread of its own) still fails the test, at its teardown."""
+    if not FAST_LAYER:
+        yield
+        return
+    yield
+    refused, _FastGuard.refused = _FastGuard.refused, []
+    if refused and not request.node.stash.get(_CALL_FAILED, False):
+        pytest.fail(f"PIPELINE_TEST_LAYER=fast: {request.node.nodeid} started {refused[0]} (the refusal was "
+                    "swallowed, but a fast test may not start it)")
+
+
+def pytest_runtest_logstart(nodeid: str, location: tuple) -> None:
+    """Name the test now running in the guard's messages (its fixtures are set up after this)."""
+    _FastGuard.test, _FastGuard.refused = nodeid, []

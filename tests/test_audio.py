@@ -248,6 +248,7 @@ def test_two_builds_are_byte_identical(tmp_path: Path, sample_audio: Path) -> No
     assert len(first) == 10 + 9  # the full narration's files, then the plain one's (no M4B)
 
 
+@pytest.mark.fast
 def test_content_words_skip_stop_words_and_numbers() -> None:
     """Recall counts only words that carry meaning, with repeats, against what was heard."""
     assert audio_check.content_words("Section 3 of 8. Where can it come back?") == ["come", "back"]
@@ -256,6 +257,7 @@ def test_content_words_skip_stop_words_and_numbers() -> None:
 
 
 
+@pytest.mark.fast
 def test_recall_hears_near_homophones_in_order_only() -> None:
     """A word counts when something that sounds like it (CMU phonemes) was heard, in order; no more."""
     assert audio_check.recall("the skin where the breast used to be", "the scan with the breast use to be") == 1.0

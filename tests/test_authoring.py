@@ -163,6 +163,7 @@ def test_pandoc_docx_imports_into_a_source_that_refuses_to_build_until_its_plain
         assert any(name.endswith(".png") for name in book.namelist())
 
 
+@pytest.mark.fast
 def test_word_styles_docx_imports_with_its_title_list_table_and_a_missing_alt_text_reported(word_docx: Path,
                                                                                           tmp_path: Path) -> None:
     """A document written with Word's own styles: Title becomes the title, Heading 1 the sections;
@@ -186,6 +187,7 @@ def test_word_styles_docx_imports_with_its_title_list_table_and_a_missing_alt_te
     assert [f.rule for f in findings if f.level == "error"] == ["alt-text"], [str(f) for f in findings]
 
 
+@pytest.mark.fast
 def test_odt_and_html_import_too(tmp_path: Path) -> None:
     """OpenDocument and a web page go through the same readers: the language comes from the page."""
     (tmp_path / "page.html").write_text(
@@ -205,6 +207,7 @@ def test_odt_and_html_import_too(tmp_path: Path) -> None:
         "que-es-una-mamografia", "duele"]
 
 
+@pytest.mark.fast
 def test_import_refuses_what_it_cannot_do_in_one_line(tmp_path: Path, pandoc_docx: Path) -> None:
     """An unknown kind of file, an existing source (unless --force) and a missing folder: one line each."""
     (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")
@@ -220,6 +223,7 @@ def test_import_refuses_what_it_cannot_do_in_one_line(tmp_path: Path, pandoc_doc
     assert slug("ما هو؟") == ""
 
 
+@pytest.mark.fast
 def test_lint_finds_nothing_on_a_clean_source() -> None:
     """A short, plain, consistent handout lints clean (exit 0, no lines)."""
     assert lint.lint(CLEAN) == []
@@ -227,6 +231,7 @@ def test_lint_finds_nothing_on_a_clean_source() -> None:
     assert run.returncode == 0 and run.stdout == "", run.stdout
 
 
+@pytest.mark.fast
 def test_lint_finds_changed_facts_long_sentences_plainer_words_and_unused_glossary() -> None:
     """The deliberately hard section: a changed percentage, a dropped phone number, a changed
     medicine, a 35-word plain sentence, a plainer word, an unused glossary term; each with its line."""
@@ -265,12 +270,14 @@ def test_lint_finds_changed_facts_long_sentences_plainer_words_and_unused_glossa
     assert len(as_json) == len(findings)
 
 
+@pytest.mark.fast
 def test_lint_of_the_seed_faq_has_no_errors() -> None:
     """The real FAQ's plain renditions keep every fact and pass the grade limits: warnings only."""
     findings = lint.lint(FAQ)
     assert [str(f) for f in findings if f.level == "error"] == []
 
 
+@pytest.mark.fast
 def test_lint_reads_readability_with_the_checks_own_measure(tmp_path: Path) -> None:
     """One implementation: the grade lint reports for a section is the figure the page's check
     reports for it (report.json), to the tenth."""
@@ -285,6 +292,7 @@ def test_lint_reads_readability_with_the_checks_own_measure(tmp_path: Path) -> N
     assert f"grade {measured:.1f} " in findings[0].message, (findings[0].message, measured)
 
 
+@pytest.mark.fast
 def test_lint_source_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
     """A source lint cannot read at all: one `file:line:1: error source:` line, exit 2."""
     broken = tmp_path / "broken.md"
@@ -294,6 +302,7 @@ def test_lint_source_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
     assert run.stdout.strip() == f"{broken}:6:1: error source: section 'No id here' has no id; write it as: ## No id here {{#some-id}}"
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("full, plain, same", [
     ("Take 20 mg twice a day.", "Take 20 mg two times a day.", True),
     ("Come back every 3 months.", "Come back every three months.", True),

@@ -17,6 +17,8 @@ from pipeline.build import BuildOptions, build
 from pipeline.checks import braille as braille_check
 from pipeline.formats import braille
 
+pytestmark = pytest.mark.fast
+
 ROOT = Path(__file__).resolve().parent.parent
 FAQ = ROOT / "source" / "breast-cancer-recurrence.md"
 CLINIC = ROOT / "tests" / "fixtures" / "clinic-handout.md"

@@ -143,6 +143,7 @@ def test_a_cluster_that_cannot_be_reached_is_one_line(tmp_path: Path) -> None:
     assert wrong.returncode == 6 and "give a scheduler address" in wrong.stderr
 
 
+@pytest.mark.fast
 def test_a_local_build_never_imports_dask(tmp_path: Path) -> None:
     """Without --cluster, Dask is not imported (a single `make all` behaves exactly as before)."""
     sources = _library(tmp_path / "source")

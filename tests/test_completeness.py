@@ -83,6 +83,7 @@ def test_deleted_epub_chapter_is_named(sample_built, sample_doc, copy_of):
     assert f"section '{section.id}' missing from epub" in result.stderr
 
 
+@pytest.mark.fast
 def test_pdf_built_without_a_section_is_named(tmp_path, sample_doc):
     from pipeline.build import BuildOptions, build
 

@@ -155,6 +155,7 @@ def test_content_documents_are_xhtml_with_every_sentence(faq_built, faq_doc):
             assert in_order_ratio(section.full_text, " ".join(page.find("x:body", NS).itertext())) == 1.0
 
 
+@pytest.mark.fast
 def test_stylesheet_lets_reader_settings_win():
     css = re.sub(r"/\*.*?\*/", "", (ROOT / "styles" / "epub.css").read_text(encoding="utf-8"), flags=re.S)
     assert not re.search(r"font-size\s*:\s*[\d.]+\s*(px|pt|cm|mm|in)\b", css)
@@ -275,6 +276,7 @@ def test_reproducible_with_source_date_epoch(tmp_path, monkeypatch, sample_built
         assert b'<meta property="dcterms:modified">2025-11-25T00:00:00Z</meta>' in book.read("EPUB/content.opf")
 
 
+@pytest.mark.fast
 def test_plain_builds_reproducible_through_the_build_loop(tmp_path):
     digests = set()
     for run in ("a", "b"):
@@ -284,6 +286,7 @@ def test_plain_builds_reproducible_through_the_build_loop(tmp_path):
     assert len(digests) == 1
 
 
+@pytest.mark.fast
 def test_identifier_is_stable_when_the_source_has_none():
     meta = Metadata(title="Getting Ready", lang="en-US")
     first = epub_format.identifier(meta, "getting-ready")

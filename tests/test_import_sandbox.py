@@ -22,6 +22,8 @@ import pytest
 
 from pipeline import pandoc
 
+pytestmark = pytest.mark.fast
+
 ROOT = Path(__file__).resolve().parent.parent
 PICTURE = ROOT / "tests" / "fixtures" / "images" / "armpit.png"
 SECRET = "TOP-SECRET-3f9c1e: this line must never leave its folder"

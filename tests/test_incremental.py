@@ -193,6 +193,7 @@ def test_a_format_failing_midway_keeps_the_previous_output(workspace: Path, fail
     assert leftovers(workspace / "out") == []
 
 
+@pytest.mark.fast
 def test_the_benchmark_library_is_valid_source_and_its_edit_changes_one_section(tmp_path: Path) -> None:
     """`make bench` builds what its generator writes and counts what its edit changes: both must hold."""
     from bench.generate import edit_one_section, write_library
@@ -210,6 +211,7 @@ def test_the_benchmark_library_is_valid_source_and_its_edit_changes_one_section(
     assert write_library(tmp_path / "again", 3)[1].read_bytes() == sources[1].read_bytes()
 
 
+@pytest.mark.fast
 def test_make_job_count_reaches_the_build(tmp_path: Path) -> None:
     """Real make passes its -j to the pipeline: every core under plain make, one thread per document under -j."""
     import os

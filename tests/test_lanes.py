@@ -13,6 +13,8 @@ import pytest
 
 from pipeline.lanes import Jobserver, Lanes
 
+pytestmark = pytest.mark.fast
+
 ROOT = Path(__file__).resolve().parent.parent
 CORES = len(os.sched_getaffinity(0))
 PROBE = """

@@ -126,6 +126,7 @@ def test_editions_name_each_other_and_the_library_groups_them(built):
     assert abs(names.index("mamografia") - names.index("sample-faq")) == 1  # the editions stand together
 
 
+@pytest.mark.fast
 def test_a_language_without_a_catalog_marks_the_added_words_english(tmp_path):
     source = tmp_path / "kurz.md"
     source.write_text(SAMPLE.read_text(encoding="utf-8").replace("lang: en-US", "lang: de").replace(
@@ -141,6 +142,7 @@ def test_a_language_without_a_catalog_marks_the_added_words_english(tmp_path):
     assert glossary.get("lang") == "en" and glossary.text_content() == "Words to know"
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("case, change, problem", [
     ("no font", lambda text: text.replace("A mammogram is an X-ray", "A mammogram \ue000 is an X-ray", 1),
      "no font on this machine draws '\ue000' (U+E000"),

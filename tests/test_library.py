@@ -174,6 +174,7 @@ def test_a_reproducible_build_dates_the_page(library: Path, tmp_path: Path, monk
     assert 'datetime="2026-11-25"' in build_index(copy).read_text(encoding="utf-8")
 
 
+@pytest.mark.fast
 def test_sizes_and_lengths_read_as_people_say_them() -> None:
     """The wording a patient reads next to each link."""
     assert human_size(412 * 1024) == "412 KB"

@@ -337,6 +337,7 @@ def test_without_the_font_package_a_system_sans_serif_is_embedded(tmp_path: Path
     assert report.figures["fonts"] and not any("Atkinson" in name for name in report.figures["fonts"])
 
 
+@pytest.mark.fast
 def test_the_same_handout_in_another_folder_gives_the_same_pdf_bytes(tmp_path, monkeypatch) -> None:
     """The clinic handout (three pictures) copied into two folders builds to one SHA-256: WeasyPrint
     names a picture by its URL, which held the source's folder, so the bytes depended on where the

@@ -9,6 +9,7 @@ import pytest
 from pipeline import readability
 
 
+@pytest.mark.fast
 def test_short_plain_sentence_has_its_textbook_grade() -> None:
     """6 words, 6 syllables, 1 sentence: 0.39*6 + 11.8*1 - 15.59 = -1.45."""
     figures = readability.measure(["The cat sat on the mat."])
@@ -17,6 +18,7 @@ def test_short_plain_sentence_has_its_textbook_grade() -> None:
     assert figures.sentence_words == 6.0
 
 
+@pytest.mark.fast
 def test_long_sentence_scores_at_high_school_level() -> None:
     """13 words, 24 CMU syllables: 0.39*13 + 11.8*24/13 - 15.59 = 11.26 (pyphen alone said 9.4)."""
     figures = readability.measure(
@@ -27,6 +29,7 @@ def test_long_sentence_scores_at_high_school_level() -> None:
     assert round(figures.grade, 2) == 11.26
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("word", "count"),
     [("area", 3), ("metastasis", 4), ("recurrence", 3), ("radiation", 4), ("therapy", 3),
@@ -37,11 +40,13 @@ def test_syllables_come_from_the_pronouncing_dictionary(word: str, count: int) -
     assert readability.syllables(word) == count
 
 
+@pytest.mark.fast
 def test_unknown_words_fall_back_to_hyphenation() -> None:
     """A word CMU lacks still gets a plausible count instead of failing."""
     assert readability.syllables("antiperspirantish") >= 4
 
 
+@pytest.mark.fast
 def test_sentences_split_at_stops_but_not_after_abbreviations() -> None:
     """"Local." is its own sentence; "Dr." and "e.g." do not end one."""
     assert readability.sentences("Local. This means it is in the breast where it started.") == [
@@ -52,6 +57,7 @@ def test_sentences_split_at_stops_but_not_after_abbreviations() -> None:
     ]
 
 
+@pytest.mark.fast
 def test_each_list_item_counts_as_a_sentence() -> None:
     """List items without a full stop are still separate sentences, not one run-on."""
     figures = readability.measure(["It can come back in:", "your bones", "your liver", "your brain"])
@@ -60,17 +66,20 @@ def test_each_list_item_counts_as_a_sentence() -> None:
     assert figures.sentence_words == pytest.approx(11 / 4)
 
 
+@pytest.mark.fast
 def test_empty_text_measures_zero() -> None:
     """No words, no division by zero."""
     assert readability.measure(["", "   "]) == readability.Readability(0.0, 0.0, 0, 0, 0)
 
 
+@pytest.mark.fast
 def test_median_of_grades() -> None:
     """The median the page gate uses."""
     figures = [readability.measure([t]) for t in ("The cat sat.", "A dog ran far away.", "Go now.")]
     assert readability.median_grade(figures) == pytest.approx(sorted(f.grade for f in figures)[1])
 
 
+@pytest.mark.fast
 def test_plain_renditions_read_far_easier_than_the_originals(faq_doc) -> None:
     """The measure tells the FAQ's original wording (grade 10+) from its plain rendition (≤ 8)."""
     full = [readability.measure(s.full_text.split("\n\n")) for s in faq_doc.sections]
@@ -80,6 +89,7 @@ def test_plain_renditions_read_far_easier_than_the_originals(faq_doc) -> None:
     assert all(p.grade < f.grade for p, f in zip(plain, full))
 
 
+@pytest.mark.fast
 def test_sentences_split_in_every_script() -> None:
     """A capital outside Latin-1 ("Điều"), a caseless script and full-width stops all end a sentence;
     a lower-case word after a stop does not."""
@@ -90,6 +100,7 @@ def test_sentences_split_in_every_script() -> None:
     assert readability.sentences("Take it e.g. with food.") == ["Take it e.g. with food."]
 
 
+@pytest.mark.fast
 def test_chinese_and_vietnamese_are_counted_in_syllables_and_said_so() -> None:
     """Chinese is counted a character at a time and Vietnamese between spaces: both are syllables,
     and the figures say so; English counts words ("thường" is one syllable, not split at "ờ")."""

@@ -182,6 +182,7 @@ def _png(path: Path, size: tuple[int, int] = (40, 30)) -> Path:
     return path
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("case, reference, problem", [
     ("no alt text", "![](pic.png)", "has no alt text"),
     ("remote", "![A map](https://example.org/map.png)", "never fetched from the network"),
@@ -209,6 +210,7 @@ def test_a_bad_picture_is_a_bad_source_with_file_and_line(tmp_path, case, refere
     assert str(error.value).startswith(f"{source}:10: ") and problem in str(error.value), case
 
 
+@pytest.mark.fast
 def test_a_bad_picture_stops_the_build_with_exit_2_and_one_line(tmp_path):
     source = _picture_source(tmp_path, "![](pic.png)")
     _png(tmp_path / "pic.png")
@@ -220,6 +222,7 @@ def test_a_bad_picture_stops_the_build_with_exit_2_and_one_line(tmp_path):
     assert not (tmp_path / "out" / "handout").exists()
 
 
+@pytest.mark.fast
 def test_the_same_picture_file_in_two_folders_gets_two_names(tmp_path):
     _png(tmp_path / "one" / "pic.png", (10, 10))
     _png(tmp_path / "two" / "pic.png", (20, 20))
@@ -229,6 +232,7 @@ def test_the_same_picture_file_in_two_folders_gets_two_names(tmp_path):
     assert [(p.width, p.height) for p in doc.pictures] == [(10, 10), (20, 20)]
 
 
+@pytest.mark.fast
 def test_a_changed_picture_rebuilds_the_formats_that_show_it(tmp_path):
     from pipeline.build import BuildOptions, build, format_key
 

@@ -17,6 +17,8 @@ from pipeline.build import BuildOptions, build
 from pipeline.library import build_index
 from pipeline.source import parse
 
+pytestmark = pytest.mark.fast
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "fixtures" / "sample-faq.md"
 

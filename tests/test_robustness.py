@@ -19,6 +19,8 @@ import pytest
 from pipeline import cli, formats
 from pipeline.build import LEFTOVER, _host
 
+pytestmark = pytest.mark.fast
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "fixtures" / "sample-faq.md"
 MEMORY_CAP = 1 << 30  # address space a refused source may use: reading /dev/zero would pass it at once
