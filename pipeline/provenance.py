@@ -3,8 +3,8 @@
 A format's code is its module and every project module it imports, at any depth and inside
 functions too, found by reading their import statements (never by running them); the source reader
 (`pipeline.source`) is always part of it, since every format is made from the model it parses. A
-subpackage imported by name brings all of its modules (`speech` picks its engine module by name);
-the formats package does not, its modules being leaves. A file or folder a module names by a string
+package that imports its modules by name at run time (`speech` picks its engine so) brings all of
+them; the formats and checks packages do not, their modules being leaves. A file or folder a module names by a string
 (`"lexicon"`, `"epub.css"`), beside it or in `styles/`, is part of it too. A module nothing imports
 rebuilds nothing.
 """
@@ -60,7 +60,7 @@ def files_of(module_name: str) -> set[Path]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         todo.extend(_imported(tree, name, path))
         found.update(_named_data(tree, path))
-        if path.name == "__init__.py" and name not in LEAF_PACKAGES:
+        if path.name == "__init__.py" and name not in LEAF_PACKAGES and "import_module(" in path.read_text(encoding="utf-8"):
             todo.extend(f"{name}.{child.stem}" for child in path.parent.glob("*.py") if child.name != "__init__.py")
     return found
 
