@@ -13,7 +13,7 @@ OUT    ?= output
 PAPER  ?= letter
 ENGINE ?= auto
 JOBS   ?=
-# CLUSTER=local:2 or CLUSTER=tcp://host:8786: build the library on Dask (README, "Past one machine").
+# CLUSTER=local:2 or CLUSTER=tcp://host:8786: build the library on Dask (docs/cluster.md).
 CLUSTER ?=
 # Debian packages and formats are declared once: the packages in pyproject.toml, a format by its
 # module in pipeline/formats/ (read here without the venv, which may not exist yet).
@@ -112,7 +112,7 @@ bench: | $(SETUP)
 
 # The interface words' catalogs: extract every message from the code, merge it into each language.
 catalog: | $(SETUP)
-	$(PY) -m pipeline.words
+	$(PY) -m pipeline.language.words
 
 clean:
 	rm -rf $(OUT) .cache

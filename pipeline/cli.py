@@ -143,7 +143,7 @@ def _written(args: argparse.Namespace) -> Path:
 
 def _build(args: argparse.Namespace) -> int:
     """`build`: each source into OUT/NAME/."""
-    from .build import BuildOptions, build
+    from .engine.build import BuildOptions, build
 
     if args.jobs is not None and args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
@@ -156,7 +156,7 @@ def _build(args: argparse.Namespace) -> int:
         settings={declared.name: getattr(args, declared.name) for declared in formats.flags()},
     )
     if args.cluster is not None:
-        from .cluster import build_library
+        from .engine.cluster import build_library
 
         return build_library(args.sources, options, args.cluster)
     for source in args.sources:
@@ -178,7 +178,7 @@ def _index(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     """`check`: the sections x formats table, report.json, and exit 1 naming what is missing."""
     from . import checks
-    from .source import parse
+    from .source.reader import parse
 
     doc = parse(args.source)
     if not args.output_dir.is_dir():
@@ -193,7 +193,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     """`import`: a Word, OpenDocument, web or Markdown file as a source to finish."""
-    from .importing import import_file
+    from .source.importing import import_file
 
     result = import_file(args.file, args.out, args.lang, args.force)
     count = len(result.pictures)
@@ -208,7 +208,7 @@ def _import(args: argparse.Namespace) -> int:
 def _lint(args: argparse.Namespace) -> int:
     """`lint`: findings as file:line:col lines (or JSON); 1 when any is an error, 2 for an unreadable source."""
     from .errors import SourceError
-    from .lint import Finding, lint, report
+    from .language.lint import Finding, lint, report
 
     findings: list[Finding] = []
     unreadable = False

@@ -31,7 +31,7 @@ def default_jobs(makeflags: str | None = None) -> int:
 
     Each document make starts under `make -jN` is one of its N jobs, so it has one lane, and
     `make -j1` builds one thing at a time; under -jN it may borrow more from make's jobserver
-    (`pipeline.lanes`). Plain `make` (no -j) builds one document at a time, and that document, like
+    (`pipeline.engine.lanes`). Plain `make` (no -j) builds one document at a time, and that document, like
     a build run outside make, uses every core.
     """
     flags = os.environ.get("MAKEFLAGS", "") if makeflags is None else makeflags

@@ -141,7 +141,7 @@ def cached_subset(cache: Any, path: Path, chars: str, flavor: str | None = "woff
     """`subset`, kept in the build cache under the font file's bytes and the characters."""
     import hashlib
 
-    from .cache import fingerprint
+    from .engine.cache import fingerprint
 
     key = fingerprint("font-subset", hashlib.sha256(path.read_bytes()).hexdigest(), sorted(set(chars)), flavor)
     suffix = ".woff2" if flavor == "woff2" else ".ttf"

@@ -21,9 +21,9 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from . import formats
-from .cache import write_atomic
+from .engine.cache import write_atomic
 from .config import STYLES_DIR, setting
-from .words import N_, Words, language_name, words_for
+from .language.words import N_, Words, language_name, words_for
 
 PAGE_TITLE = N_("Patient information library")
 STYLESHEET = STYLES_DIR / "library.css"

@@ -13,8 +13,8 @@ import json
 import re
 import threading
 
-from . import pandoc
-from .ast import API_VERSION
+from .source import pandoc
+from .source.tree import API_VERSION
 from .model import Document, Section
 
 RENDITIONS = ("full", "plain")

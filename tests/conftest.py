@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.build import BuildOptions, build
-from pipeline.source import parse
+from pipeline.engine.build import BuildOptions, build
+from pipeline.source.reader import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 FAQ = ROOT / "source" / "breast-cancer-recurrence.md"
@@ -175,13 +175,13 @@ def _program(args, kwargs: dict) -> str:  # noqa: ANN001  (Popen's own argument)
 @pytest.fixture(scope="session", autouse=True)
 def fast_layer_guard():
     """Under PIPELINE_TEST_LAYER=fast, for the whole session (so session and module fixtures too):
-    `pipeline.speech.get` and every engine's `load` fail the test, and so does any subprocess
+    `pipeline.audio.speech.get` and every engine's `load` fail the test, and so does any subprocess
     (`subprocess.run`, `Popen`, asyncio's, Playwright's driver) whose program is in REFUSED_PROGRAMS.
     Without the variable it does nothing."""
     if not FAST_LAYER:
         yield
         return
-    from pipeline import speech
+    from pipeline.audio import speech
 
     real_init = subprocess.Popen.__init__
 
@@ -196,7 +196,7 @@ def fast_layer_guard():
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(subprocess.Popen, "__init__", guarded_init)
-        patch.setattr(speech, "get", no_speech("pipeline.speech.get"))
+        patch.setattr(speech, "get", no_speech("pipeline.audio.speech.get"))
         for engine in speech.ENGINES:
             module = importlib.import_module(f"{speech.__name__}.{engine}")
             patch.setattr(module, "load", no_speech(f"{module.__name__}.load"))

@@ -17,7 +17,7 @@ from typing import Callable
 
 from mutagen.mp3 import MP3
 
-from pipeline import audio_ffmpeg
+from pipeline.audio import ffmpeg as audio_ffmpeg
 from pipeline.formats.audio import RENDITIONS, section_file
 from pipeline.model import Document
 

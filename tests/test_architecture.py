@@ -36,19 +36,19 @@ def test_the_model_imports_nothing_of_the_project_and_holds_no_html() -> None:
     model = PIPELINE / "model.py"
     assert _project_imports(model) == set()
     assert not re.search(r"^\s+\w*_html\s*:", model.read_text(encoding="utf-8"), re.M)
-    assert _project_imports(PIPELINE / "source.py")
+    assert _project_imports(PIPELINE / "source" / "reader.py")
 
 
 def test_no_format_imports_another_format() -> None:
     """A format module imports no sibling format (what it needs is handed over as a manifest).
-    Negative control: the reading sees the formats package's own import of `..words`."""
+    Negative control: the reading sees the formats package's own import of `..language.words`."""
     names = set(formats.names())
     for name in names:
         imported = _project_imports(PIPELINE / "formats" / f"{name}.py")
         siblings = {i for i in imported if re.fullmatch(r"\.(\w+)", i) and i[1:] in names}
         siblings |= {i for i in imported if re.fullmatch(r"\.\.formats\.(\w+)", i) and i.rsplit(".", 1)[1] in names}
         assert not siblings, f"{name} imports {siblings}"
-    assert "..words" in _project_imports(PIPELINE / "formats" / "__init__.py")
+    assert "..language.words" in _project_imports(PIPELINE / "formats" / "__init__.py")
 
 
 def test_every_format_declares_its_settings_and_each_is_in_pyproject() -> None:

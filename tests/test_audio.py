@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 from mutagen.id3 import ID3
 
-from pipeline import audio_ffmpeg, checks
-from pipeline.build import BuildOptions, build
+from pipeline.audio import ffmpeg as audio_ffmpeg
+from pipeline import checks
+from pipeline.engine.build import BuildOptions, build
 from pipeline.checks import audio as audio_check
 from pipeline.checks import hearing
 from pipeline.config import setting

@@ -16,11 +16,12 @@ import pypandoc
 import pytest
 from docx.shared import Inches
 
-from pipeline import checks, lint
-from pipeline.build import BuildOptions, build
+from pipeline import checks
+from pipeline.language import lint
+from pipeline.engine.build import BuildOptions, build
 from pipeline.errors import SourceError
-from pipeline.importing import import_file, slug
-from pipeline.source import parse
+from pipeline.source.importing import import_file, slug
+from pipeline.source.reader import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

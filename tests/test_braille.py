@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 
 from pipeline import checks, formats
-from pipeline.build import BuildOptions, build
+from pipeline.engine.build import BuildOptions, build
 from pipeline.checks import braille as braille_check
 from pipeline.formats import braille
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bench.generate import write_library
-from pipeline.build import BuildOptions, build
+from pipeline.engine.build import BuildOptions, build
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -60,7 +60,7 @@ def _cluster_build(sources: list[Path], out: Path, cache: Path, *extra: str) -> 
 def local_library(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], dict[str, str]]:
     """The three handouts built and checked locally, one after another: the reference bytes."""
     from pipeline import checks
-    from pipeline.source import parse
+    from pipeline.source.reader import parse
 
     root = tmp_path_factory.mktemp("local")
     sources = _library(root / "source")

@@ -85,7 +85,7 @@ def test_deleted_epub_chapter_is_named(sample_built, sample_doc, copy_of):
 
 @pytest.mark.fast
 def test_pdf_built_without_a_section_is_named(tmp_path, sample_doc):
-    from pipeline.build import BuildOptions, build
+    from pipeline.engine.build import BuildOptions, build
 
     text = SAMPLE.read_text(encoding="utf-8")
     section = sample_doc.sections[1]

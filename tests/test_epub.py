@@ -16,13 +16,13 @@ from lxml import etree
 
 from pipeline import checks
 from pipeline.manifest import Manifest
-from pipeline.build import BuildOptions, build
+from pipeline.engine.build import BuildOptions, build
 from pipeline.checks import epub as epub_check
 from pipeline.checks.presence import in_order_ratio
 from pipeline.formats import epub as epub_format
 from pipeline.formats.audio import RENDITIONS
 from pipeline.model import Metadata
-from pipeline.source import parse
+from pipeline.source.reader import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "fixtures" / "sample-faq.md"

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import cli, formats, provenance, speech
+from pipeline import cli, formats
+from pipeline.engine import provenance
+from pipeline.audio import speech
 
 pytestmark = pytest.mark.fast
 
@@ -62,7 +64,7 @@ def test_the_braille_key_holds_the_braille_code_and_not_the_pdf_or_audio_code() 
     formats_dir = ROOT / "pipeline" / "formats"
     braille = {path.resolve() for path in provenance.files_of("pipeline.formats.braille")}
     assert formats_dir / "braille.py" in braille
-    assert ROOT / "pipeline" / "source.py" in braille
+    assert ROOT / "pipeline" / "source" / "reader.py" in braille
     assert formats_dir / "pdf.py" not in braille and formats_dir / "audio.py" not in braille
     pdf = {path.resolve() for path in provenance.files_of("pipeline.formats.pdf")}
     assert formats_dir / "pdf.py" in pdf and formats_dir / "braille.py" not in pdf

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from pipeline import checks
-from pipeline.build import BuildOptions, build
+from pipeline.engine.build import BuildOptions, build
 from pipeline.checks import html as html_check
 from pipeline.formats import html as html_format
 from pipeline.rendering import section_html
 from pipeline.screenshots import chromium, save, served
-from pipeline.source import parse
+from pipeline.source.reader import parse
 
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]

@@ -20,7 +20,7 @@ from typing import Iterator
 
 import pytest
 
-from pipeline import pandoc
+from pipeline.source import pandoc
 
 pytestmark = pytest.mark.fast
 
@@ -320,14 +320,14 @@ def test_a_document_with_no_text_names_its_file_not_its_title(tmp_path: Path) ->
 
 def test_every_pandoc_run_of_the_pipeline_is_sandboxed(listener: Listener) -> None:
     """pandoc's HTML reader fetches an iframe's page unless sandboxed; the pipeline's runs never do,
-    and no module but pipeline/pandoc.py calls pypandoc."""
+    and no module but pipeline/source/pandoc.py calls pypandoc."""
     page = f'<p>Hello</p><iframe src="{listener.url}/frame"></iframe><img src="{listener.url}/i.png" alt="x">'
     pandoc.convert_text(page, "json", "html")
     pandoc.convert_text(f"![x]({listener.url}/m.png)", "html5", "markdown", "--embed-resources", "--standalone")
     assert listener.heard == []
     callers = [p for p in (ROOT / "pipeline").rglob("*.py")
                if re.search(r"^\s*(import|from) pypandoc", p.read_text(encoding="utf-8"), re.M)]
-    assert callers == [ROOT / "pipeline" / "pandoc.py"]
+    assert callers == [ROOT / "pipeline" / "source" / "pandoc.py"]
 
 
 def test_unsandboxed_pandoc_would_fetch_so_the_listener_test_can_fail(listener: Listener, tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ import pytest
 from pypdf import PdfReader
 
 from pipeline import formats
-from pipeline.build import STATE_FILE, BuildOptions, build
-from pipeline.cache import write_atomic
+from pipeline.engine.build import STATE_FILE, BuildOptions, build
+from pipeline.engine.cache import write_atomic
 from pipeline.errors import PipelineError, SourceError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,7 +197,7 @@ def test_a_format_failing_midway_keeps_the_previous_output(workspace: Path, fail
 def test_the_benchmark_library_is_valid_source_and_its_edit_changes_one_section(tmp_path: Path) -> None:
     """`make bench` builds what its generator writes and counts what its edit changes: both must hold."""
     from bench.generate import edit_one_section, write_library
-    from pipeline.source import parse
+    from pipeline.source.reader import parse
 
     sources = write_library(tmp_path, 3)
     docs = [parse(path) for path in sources]
@@ -275,7 +275,7 @@ def test_changing_a_setting_rebuilds_the_formats_that_read_it_and_only_those(wor
 def test_a_module_nothing_imports_rebuilds_nothing(workspace: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     """A new module under pipeline/ that no format imports leaves every format up to date. Negative
     control: once the source reader imports it (as `provenance` reads imports), every format rebuilds."""
-    from pipeline import provenance
+    from pipeline.engine import provenance
 
     probe = ROOT / "pipeline" / "_unrelated_probe.py"
     probe.write_text('"""A module no format imports (written by a test)."""\n', encoding="utf-8")

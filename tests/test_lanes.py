@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.lanes import Jobserver, Lanes
+from pipeline.engine.lanes import Jobserver, Lanes
 
 pytestmark = pytest.mark.fast
 
 ROOT = Path(__file__).resolve().parent.parent
 CORES = len(os.sched_getaffinity(0))
 PROBE = """
-from pipeline.lanes import lanes
+from pipeline.engine.lanes import lanes
 lane = lanes()
 tokens = [lane.acquire() for _ in range(lane.width)]
 print(lane.own, lane.width, lane.server is not None, sum(t is not None for t in tokens))

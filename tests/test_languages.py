@@ -14,10 +14,11 @@ import lxml.html
 import pytest
 from pypdf import PdfReader
 
-from pipeline import checks, words
-from pipeline.build import BuildOptions, build
+from pipeline import checks
+from pipeline.language import words
+from pipeline.engine.build import BuildOptions, build
 from pipeline.library import build_index
-from pipeline.source import parse
+from pipeline.source.reader import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

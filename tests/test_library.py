@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from pipeline import checks, formats
-from pipeline.build import BuildOptions, build
-from pipeline.audio_tags import audio_seconds
+from pipeline.engine.build import BuildOptions, build
+from pipeline.audio.tags import audio_seconds
 from pipeline.library import build_index, human_length, human_size
-from pipeline.source import parse
+from pipeline.source.reader import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "fixtures" / "sample-faq.md"

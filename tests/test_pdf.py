@@ -18,7 +18,7 @@ import weasyprint
 from pypdf import PdfReader, PdfWriter
 
 from pipeline import checks
-from pipeline.build import BuildOptions, build
+from pipeline.engine.build import BuildOptions, build
 from pipeline.checks import pdf as pdf_check
 from pipeline.checks import presence
 from pipeline.config import PROJECT_ROOT

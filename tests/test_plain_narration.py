@@ -17,7 +17,7 @@ from pipeline.checks import audio as audio_check
 from pipeline.checks import epub as epub_check
 from pipeline.checks.presence import in_order_ratio
 from pipeline.formats.audio import FULL, PLAIN, section_file
-from pipeline.reading import plain_heading
+from pipeline.source.reading import plain_heading
 
 X = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops", "smil": "http://www.w3.org/ns/SMIL"}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import readability
+from pipeline.language import readability
 
 
 @pytest.mark.fast
@@ -118,9 +118,9 @@ def test_a_vietnamese_handout_passes_and_a_long_sentence_fails_in_syllables(tmp_
     sentences did not split at "Điều"); its speaking rate is given in syllables a minute. Negative
     control: a plain answer of one 27-syllable sentence fails the readability rule, in syllables."""
     from pipeline import checks
-    from pipeline.build import BuildOptions, build
+    from pipeline.engine.build import BuildOptions, build
     from pipeline.checks import html as html_check
-    from pipeline.source import parse
+    from pipeline.source.reader import parse
 
     source = Path(__file__).parent / "fixtures" / "cham-soc-da.md"
     doc = parse(source)

@@ -26,7 +26,7 @@ from pipeline.checks import html as html_check
 from pipeline.checks import pdf as pdf_check
 from pipeline.config import setting
 from pipeline.errors import SourceError
-from pipeline.source import parse
+from pipeline.source.reader import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -234,7 +234,7 @@ def test_the_same_picture_file_in_two_folders_gets_two_names(tmp_path):
 
 @pytest.mark.fast
 def test_a_changed_picture_rebuilds_the_formats_that_show_it(tmp_path):
-    from pipeline.build import BuildOptions, build, format_key
+    from pipeline.engine.build import BuildOptions, build, format_key
 
     picture = _png(tmp_path / "pic.png")
     source = _picture_source(tmp_path, "![A map](pic.png)")

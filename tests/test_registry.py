@@ -13,9 +13,9 @@ import pytest
 import pipeline.checks
 import pipeline.formats
 from pipeline import checks, cli, formats
-from pipeline.build import BuildOptions, build
+from pipeline.engine.build import BuildOptions, build
 from pipeline.library import build_index
-from pipeline.source import parse
+from pipeline.source.reader import parse
 
 pytestmark = pytest.mark.fast
 
@@ -25,7 +25,7 @@ SAMPLE = ROOT / "tests" / "fixtures" / "sample-faq.md"
 TEXT_FORMAT = '''
 """A plain-text edition, for the test of the registry."""
 from pipeline import formats
-from pipeline.cache import write_atomic
+from pipeline.engine.cache import write_atomic
 
 NAME = "text"
 LABEL = "plain-text edition"

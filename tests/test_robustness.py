@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import cli, formats
-from pipeline.build import LEFTOVER, _host
+from pipeline.engine.build import LEFTOVER, _host
 
 pytestmark = pytest.mark.fast
 

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import narration
+from pipeline.language import narration
 from pipeline.errors import SourceError
-from pipeline.source import parse
+from pipeline.source.reader import parse
 from pipeline.rendering import section_html
 
 pytestmark = pytest.mark.fast

@@ -20,12 +20,13 @@ import numpy as np
 import pytest
 import requests
 
-from pipeline import audio_ffmpeg, cli, speech
-from pipeline.build import BuildOptions, build
+from pipeline.audio import ffmpeg as audio_ffmpeg, speech
+from pipeline import cli
+from pipeline.engine.build import BuildOptions, build
 from pipeline.checks import audio as audio_check
 from pipeline.checks.presence import words
 from pipeline.errors import EngineError
-from pipeline.speech import gtts as gtts_engine
+from pipeline.audio.speech import gtts as gtts_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "fixtures" / "sample-faq.md"

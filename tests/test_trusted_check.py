@@ -24,11 +24,11 @@ import pytest
 
 import controls
 from pipeline import checks
-from pipeline.build import BuildOptions, build
+from pipeline.engine.build import BuildOptions, build
 from pipeline.checks import audio as audio_check
 from pipeline.config import setting
 from pipeline.model import Document
-from pipeline.source import parse
+from pipeline.source.reader import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.md"))
@@ -180,7 +180,7 @@ def test_a_piece_of_speech_is_heard_the_same_whatever_its_worker_heard_before(tm
     from pocketsphinx import Decoder
 
     from bench.generate import write_library
-    from pipeline import audio_ffmpeg
+    from pipeline.audio import ffmpeg as audio_ffmpeg
     from pipeline.checks import hearing
 
     source = write_library(tmp_path / "source", 1, seed=8, sections=2)[0]

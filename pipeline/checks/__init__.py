@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..cache import write_atomic
+from ..engine.cache import write_atomic
 from ..errors import CheckFailed
 from .. import formats as registry
 from ..model import Document

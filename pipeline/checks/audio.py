@@ -28,15 +28,15 @@ from mutagen.mp3 import MP3, BitrateMode
 
 from importlib.metadata import version
 
-from .. import audio_ffmpeg
-from ..cache import check_memo, file_digest, fingerprint
+from ..audio import ffmpeg as audio_ffmpeg
+from ..engine.cache import check_memo, file_digest, fingerprint
 from ..config import setting
 from ..formats.audio import FULL, RENDITIONS, Rendition, read_timings, section_file
-from ..lanes import lanes
+from ..engine.lanes import lanes
 from ..model import Document, Section
-from ..readability import pronunciations
-from ..scripts import counting_unit
-from ..words import words_for
+from ..language.readability import pronunciations
+from ..language.scripts import counting_unit
+from ..language.words import words_for
 from . import FormatReport, hearing
 from .presence import Presence, in_order_ratio, judge, scripts_of, words
 

@@ -27,10 +27,10 @@ from mutagen import MutagenError
 from mutagen.mp3 import MP3
 
 from .. import formats
-from ..cache import check_memo, file_digest, fingerprint, write_atomic
+from ..engine.cache import check_memo, file_digest, fingerprint, write_atomic
 from ..config import PROJECT_ROOT, setting
 from ..model import Document, Section
-from ..reading import plain_heading
+from ..source.reading import plain_heading
 from . import FormatReport
 from .presence import Presence, judge
 

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..cache import check_memo
+from ..engine.cache import check_memo
 from ..model import Document
-from ..narration import spoken
+from ..language.narration import spoken
 from ..model import Section
-from ..words import words_for
+from ..language.words import words_for
 
 WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 COMMON_WORDS = 3000      # the commonest English words (wordfreq) the model may also hear

@@ -3,7 +3,7 @@ under its heading, each answer reads at the grade the readers need, and the page
 a screen reader, a keyboard and a hostile source depend on.
 
 Readability is measured on the text the page shows (the plain answer, not the folded-away full
-text), one paragraph or list item at a time, with `pipeline.readability`.
+text), one paragraph or list item at a time, with `pipeline.language.readability`.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from urllib.parse import unquote, urlsplit
 import lxml.html
 from lxml import etree
 
-from .. import readability
-from ..cache import check_memo, file_digest, fingerprint
+from ..language import readability
+from ..engine.cache import check_memo, file_digest, fingerprint
 from ..config import setting
 from ..formats.audio import RENDITIONS, section_file
 from ..model import Document, Section
-from ..scripts import counting_unit
+from ..language.scripts import counting_unit
 from . import FormatReport, presence
 
 FORMAT = "html"

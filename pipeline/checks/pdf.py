@@ -22,10 +22,10 @@ from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 from .. import formats
-from ..cache import check_memo, file_digest, fingerprint
+from ..engine.cache import check_memo, file_digest, fingerprint
 from ..config import setting
 from ..model import Document
-from ..words import Words, words_for
+from ..language.words import Words, words_for
 from . import FormatReport, presence
 
 FORMAT = "pdf"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from ..config import setting
-from ..scripts import UNSPACED, script_of
+from ..language.scripts import UNSPACED, script_of
 
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 # Scripts written right to left: a run of words is compared by its letters, whatever order a reader gives them in,

@@ -17,7 +17,7 @@ here: the default formats, `--formats`, the format's command-line flags, the up-
 settings' resolved values and the code it imports), the Makefile's per-format targets, the presence
 table, the library page, the page's "other ways to read", the PDF's "also comes as". Adding a format means
 adding its module here and its check module; the build loop, caching, parallelism and publishing
-live once in `pipeline.build`. Heavy libraries are imported inside the functions that use them, so
+live once in `pipeline.engine.build`. Heavy libraries are imported inside the functions that use them, so
 discovering the formats stays quick.
 """
 
@@ -33,7 +33,7 @@ from typing import Any, Callable, Mapping
 
 from ..config import setting
 
-from ..words import Words, words_for
+from ..language.words import Words, words_for
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ script's pauses between, so every utterance's begin and end in the final file is
 A section's raw speech is cached under the hash of its script, engine, voice and rate, and its
 mastered encodings under the hash of that speech and the output settings: a section that did not
 change is never synthesised, mastered or encoded again. Utterances are synthesised one per lane
-(`pipeline.lanes`: `--jobs`, every core, or a share of make's jobs). Every section is mastered to
+(`pipeline.engine.lanes`: `--jobs`, every core, or a share of make's jobs). Every section is mastered to
 the loudness target with a delay-compensated limiter, so timings survive mastering; the whole MP3
 and M4B join the sections' encodings without re-encoding. Everything is written bit-exact so
 builds are reproducible.
@@ -28,15 +28,17 @@ from typing import BinaryIO, Callable
 
 import numpy as np
 
-from .. import __version__, audio_ffmpeg, audio_tags, formats, narration, speech
-from ..cache import Cache, fingerprint, write_atomic
+from .. import __version__, formats
+from ..audio import ffmpeg as audio_ffmpeg, speech, tags as audio_tags
+from ..language import narration
+from ..engine.cache import Cache, fingerprint, write_atomic
 from ..config import setting
 from ..errors import PipelineError
-from ..lanes import Lanes
+from ..engine.lanes import Lanes
 from ..manifest import Clip as ManifestClip, Manifest, Recording
-from ..words import N_
+from ..language.words import N_
 from ..model import Document, Section, Utterance
-from ..speech import Engine
+from ..audio.speech import Engine
 
 NAME = "audio"
 LABEL = N_("audio recording")

@@ -35,14 +35,14 @@ from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from .. import formats
-from ..cache import write_atomic
+from ..engine.cache import write_atomic
 from ..errors import PipelineError, SourceError
-from ..words import N_, Words, words_for
+from ..language.words import N_, Words, words_for
 from ..manifest import Manifest
 from ..model import Document
 
 if TYPE_CHECKING:
-    from ..build import BuildOptions
+    from ..engine.build import BuildOptions
 
 NAME = "braille"
 LABEL = N_("braille edition")

@@ -32,19 +32,19 @@ from ebooklib import epub
 from lxml import etree
 
 from .. import fonts, formats
-from ..cache import write_atomic
+from ..engine.cache import write_atomic
 from ..config import STYLES_DIR
 from ..errors import PipelineError
-from ..words import N_, language_name, words_for
+from ..language.words import N_, language_name, words_for
 from ..manifest import Manifest
 from ..rendering import section_html
 from ..model import Document, Metadata, Section
 from ..page import document, heading
 from ..page import mark_glossary
-from ..reading import plain_heading
+from ..source.reading import plain_heading
 
 if TYPE_CHECKING:
-    from ..build import BuildOptions
+    from ..engine.build import BuildOptions
 
 NAME = "epub"
 LABEL = N_("e-book")

@@ -22,17 +22,18 @@ from typing import TYPE_CHECKING
 import fontpkg_atkinson_hyperlegible
 import lxml.html
 
-from .. import fonts, formats, pictures
-from ..cache import fingerprint, write_atomic
+from .. import fonts, formats
+from ..source import pictures
+from ..engine.cache import fingerprint, write_atomic
 from ..config import STYLES_DIR
 from ..manifest import Manifest
 from ..rendering import section_html
 from ..model import Document, Section
-from ..words import N_, Words, language_name, words_for
+from ..language.words import N_, Words, language_name, words_for
 from ..page import fragment, serialize, document, heading, mark_glossary, text
 
 if TYPE_CHECKING:
-    from ..build import BuildOptions
+    from ..engine.build import BuildOptions
 
 NAME = "html"
 LABEL = N_("web page")

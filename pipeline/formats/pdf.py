@@ -19,19 +19,19 @@ from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 
 from .. import fonts, formats
-from ..cache import fingerprint, write_atomic
+from ..engine.cache import fingerprint, write_atomic
 from ..config import PROJECT_ROOT, STYLES_DIR
 from ..manifest import Manifest
 from ..rendering import section_html
 from ..model import Document, Metadata
-from ..words import N_, Words, words_for
+from ..language.words import N_, Words, words_for
 from ..page import document, heading
 
 if TYPE_CHECKING:
     import pydyf
     import weasyprint
 
-    from ..build import BuildOptions
+    from ..engine.build import BuildOptions
 
 NAME = "pdf"
 LABEL = N_("large-print handout")

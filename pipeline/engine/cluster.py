@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .build import BuildOptions, build, code_digest, commit_epoch
-from .errors import ClusterError, PipelineError
+from ..errors import ClusterError, PipelineError
 
 RETRIES = 1  # a task that raised (not a bad source: those are outcomes) is tried once more
 
@@ -47,8 +47,8 @@ class Outcome:
 
 def handout_task(source: str, options: BuildOptions) -> Outcome:
     """One document on a worker: the local build, then the local check, of the same files."""
-    from . import checks
-    from .source import parse
+    from .. import checks
+    from ..source.reader import parse
 
     started = time.perf_counter()
     path = Path(source)

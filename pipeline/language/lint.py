@@ -5,9 +5,9 @@ The rules, in the order a section is read:
 
 - `unwritten` (error): a plain rendition still as the import left it.
 - `facts` (error): a number, percentage, dose, frequency, duration, phone number or medicine that
-  is in one rendition of a section and missing or different in the other (`pipeline.facts`).
+  is in one rendition of a section and missing or different in the other (`pipeline.language.facts`).
 - `grade` (error): a plain rendition over the readability limits the check enforces (the same
-  `pipeline.readability.measure`), naming its hardest sentences and their lines.
+  `pipeline.language.readability.measure`), naming its hardest sentences and their lines.
 - `sentence-length` (warning): one plain sentence longer than `lint_sentence_words_max`.
 - `plainer-word` (warning): a word with a plainer alternative (`lexicon/plainer-LANG.tsv`).
 - `hard-word` (warning): a long, rare word in plain text that is neither in the glossary nor
@@ -32,12 +32,12 @@ from pathlib import Path
 from wordfreq import zipf_frequency
 
 from . import facts as facts_of, readability, scripts
-from .config import setting
-from .errors import SourceError
-from .model import Document, Section
-from .page import term_pattern
+from ..config import setting
+from ..errors import SourceError
+from ..model import Document, Section
+from ..page import term_pattern
 from .scripts import counting_unit, script_of
-from .source import parse
+from ..source.reader import parse
 from .words import primary
 
 LEXICON = Path(__file__).with_name("lexicon")

@@ -13,8 +13,8 @@ from pathlib import Path
 import mutagen
 from mutagen.id3 import COMM, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TRCK, USLT
 
-from .model import Document, Section, Utterance
-from .words import words_for
+from ..model import Document, Section, Utterance
+from ..language.words import words_for
 
 # ID3 TLAN wants ISO 639-2; a source gives BCP 47. The languages a clinic is likely to publish in.
 ISO_639_2 = {

@@ -20,11 +20,13 @@ from typing import Any
 
 import yaml
 
-from . import ast, fonts, narration, pandoc, pictures, reading, untrusted
-from .config import setting
-from .errors import SourceError, UnfinishedSource
-from .model import Document, Edition, Metadata, Section
-from .words import Words, words_for
+from . import tree as pandoc_tree, pandoc, pictures, reading, untrusted
+from .. import fonts
+from ..language import narration
+from ..config import setting
+from ..errors import SourceError, UnfinishedSource
+from ..model import Document, Edition, Metadata, Section
+from ..language.words import Words, words_for
 
 READER = "markdown-auto_identifiers-raw_tex-raw_attribute"
 SAFE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -65,7 +67,7 @@ def _parse(path: Path, drafts: list[UnfinishedSource] | None) -> Document:
     meta = _metadata(path, meta_text)
     warnings: list[str] = []
     blocks = _pandoc_blocks(path, body)
-    blocks = ast.drop_unsafe(blocks, warnings)
+    blocks = pandoc_tree.drop_unsafe(blocks, warnings)
     parts = _sections(path, blocks, body.splitlines(), body_line, drafts)
     _inner_ids(parts, warnings)
     _links_land(path, parts, text.splitlines())
@@ -232,7 +234,7 @@ def _sections(
         if block["t"] == "Header":
             level, (ident, _classes, _attrs), inlines = block["c"]
             line = next(headings, (first_line, level))[0]
-            title = ast.stringify(inlines).strip()
+            title = pandoc_tree.stringify(inlines).strip()
             if level != 2:
                 raise SourceError(path, line, f"heading '{title}' is level {level}; sections are level-2 headings (##)")
             unread = re.search(r"\{#([^}]*)\}\s*$", title)
@@ -275,11 +277,11 @@ def _sections(
     if not parts:
         raise SourceError(path, first_line, "no sections: add level-2 headings like ## Question? {#id}")
     for part in parts:
-        if not ast.stringify_blocks(part.full).strip():
+        if not pandoc_tree.stringify_blocks(part.full).strip():
             raise SourceError(path, part.line, f"section '{part.id}' has no text")
         if not part.plain:
             raise SourceError(path, part.line, f"section '{part.id}' has no ::: plain div")
-        if not ast.stringify_blocks(part.plain).strip():
+        if not pandoc_tree.stringify_blocks(part.plain).strip():
             raise SourceError(path, part.line, f"section '{part.id}' has an empty ::: plain div")
     return parts
 
@@ -313,7 +315,7 @@ def _inner_ids(parts: list[_Part], warnings: list[str]) -> None:
     not a section's id, not used twice, and without `_`, which is kept for the ids the pipeline makes."""
     seen = {part.id for part in parts}
     for part in parts:
-        for node in ast.attributed(part.full + part.plain):
+        for node in pandoc_tree.attributed(part.full + part.plain):
             ident = node["c"][0][0]
             if not ident:
                 continue
@@ -328,9 +330,9 @@ def _inner_ids(parts: list[_Part], warnings: list[str]) -> None:
 def _links_land(path: Path, parts: list[_Part], lines: list[str]) -> None:
     """Every link within the handout (`#id`) names a section or an element the source gave that id;
     a link to nowhere would be a dead link in every format."""
-    ids = {part.id for part in parts} | {node["c"][0][0] for part in parts for node in ast.attributed(part.full + part.plain)}
+    ids = {part.id for part in parts} | {node["c"][0][0] for part in parts for node in pandoc_tree.attributed(part.full + part.plain)}
     for part in parts:
-        for node in ast.attributed(part.full + part.plain):
+        for node in pandoc_tree.attributed(part.full + part.plain):
             if node["t"] != "Link" or not node["c"][2][0].startswith("#"):
                 continue
             target = node["c"][2][0]

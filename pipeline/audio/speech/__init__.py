@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..config import setting
-from ..errors import EngineError
+from ...config import setting
+from ...errors import EngineError
 
 ENGINES = ("piper", "gtts", "espeak")
 AUTO = "auto"  # the engine [tool.pipeline.voices] names for the document's language

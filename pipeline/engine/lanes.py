@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from .config import cores, default_jobs
+from ..config import cores, default_jobs
 
 Result = TypeVar("Result")
 # How long a waiting piece of work sleeps between looks at its own lane and make's pipe.

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import EngineError
+from ...errors import EngineError
 from . import Speech
 
 TIMEOUT_S = 60

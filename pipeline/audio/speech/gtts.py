@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import EngineError
+from ...errors import EngineError
 from . import Speech, primary_language
 
 CONNECT_TIMEOUT_S = 4.0
@@ -34,7 +34,7 @@ class Gtts:
 
     def synthesize(self, text: str) -> Speech:
         """Fetch the MP3 for one utterance and decode it to samples."""
-        from ..audio_ffmpeg import mp3_from_bytes
+        from ..ffmpeg import mp3_from_bytes
 
         mp3 = _within_deadline(lambda: self._fetch(text))
         if not mp3:

@@ -10,7 +10,7 @@ one). Text before the first heading becomes an introduction section. Every secti
 rendition marked `::: {.plain .unwritten}`: the source refuses to build until each is written, so
 an import can never be published half done.
 
-A received file is untrusted (`pipeline.untrusted`): pandoc reads it in its sandbox, a .docx/.odt
+A received file is untrusted (`pipeline.source.untrusted`): pandoc reads it in its sandbox, a .docx/.odt
 is repacked within limits first, and only pictures inside the container itself, or PNG/JPEG files
 in a web page's or Markdown file's own folder, are kept; anything else a picture names becomes a
 visible placeholder and a note, never a copy and never a request.
@@ -35,12 +35,12 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from . import ast, pandoc, pictures, untrusted
-from .cache import write_atomic
-from .config import setting
-from .errors import OutputError, SourceError
+from . import tree as pandoc_tree, pandoc, pictures, untrusted
+from ..engine.cache import write_atomic
+from ..config import setting
+from ..errors import OutputError, SourceError
 from .pictures import KINDS, images
-from .words import N_, words_for
+from ..language.words import N_, words_for
 
 READERS = {".docx": "docx", ".odt": "odt", ".html": "html", ".htm": "html", ".md": "markdown"}
 CONTAINERS = {"docx", "odt"}  # zip files whose pictures travel inside them
@@ -153,9 +153,9 @@ def _meta_text(value: dict[str, Any]) -> str:
     if kind == "MetaString":
         return str(content).strip()
     if kind == "MetaInlines":
-        return ast.stringify(content).strip()
+        return pandoc_tree.stringify(content).strip()
     if kind == "MetaBlocks":
-        return ast.stringify_blocks(content).strip()
+        return pandoc_tree.stringify_blocks(content).strip()
     return ""
 
 
@@ -185,13 +185,13 @@ def _sections(path: Path, blocks: list[dict[str, Any]], meta: dict[str, Any], re
     for block in blocks:
         if block["t"] == "Header" and block["c"][0] == level:
             title = block["c"][2]
-            sections.append(_Section(_unique(slug(ast.stringify(title)), used, len(sections) + 1), title, []))
+            sections.append(_Section(_unique(slug(pandoc_tree.stringify(title)), used, len(sections) + 1), title, []))
         elif block["t"] == "Header":  # a deeper heading: a bold line inside its section
             _current(sections, say, used).blocks.append({"t": "Para", "c": [{"t": "Strong", "c": block["c"][2]}]})
         elif block["t"] != "Null":
             _current(sections, say, used).blocks.append(block)
     for section in sections:
-        if not ast.stringify_blocks(section.blocks).strip():
+        if not pandoc_tree.stringify_blocks(section.blocks).strip():
             section.blocks = [{"t": "Para", "c": [{"t": "Str", "c": "…"}]}]
             result.notes.append(f"section '{section.id}' has no text under its heading: write its answer")
     if not sections:
@@ -207,12 +207,12 @@ def _title_from_text(blocks: list[dict[str, Any]], headings: list[dict[str, Any]
     before = blocks[: blocks.index(first)] if first is not None else blocks
     lead = [b for b in before if b["t"] != "Null"]
     if len(lead) == 1 and lead[0]["t"] in ("Para", "Plain"):
-        words = ast.stringify(lead[0]["c"]).strip()
+        words = pandoc_tree.stringify(lead[0]["c"]).strip()
         if 0 < len(words.split()) <= 15 and not words.endswith("."):
             meta["title"] = words
             return [b for b in blocks if b is not lead[0]], headings
     if first is not None and not lead and all(h["c"][0] > first["c"][0] for h in headings[1:]) and len(headings) > 1:
-        meta["title"] = ast.stringify(first["c"][2]).strip()
+        meta["title"] = pandoc_tree.stringify(first["c"][2]).strip()
         return [b for b in blocks if b is not first], headings[1:]
     return blocks, headings
 
@@ -252,7 +252,7 @@ def _without_ids(node: Any) -> Any:
     content = _without_ids(node["c"])
     if node["t"] == "Table":  # a word processor's column widths would force grid tables; pipe tables read easier
         content[2] = [[align, {"t": "ColWidthDefault"}] for align, _width in content[2]]
-    if node["t"] in ast.ATTRIBUTED and isinstance(content, list) and content and ast._is_attr(content[0]):
+    if node["t"] in pandoc_tree.ATTRIBUTED and isinstance(content, list) and content and pandoc_tree._is_attr(content[0]):
         ident, classes, pairs = content[0]
         keep = [[k, v] for k, v in pairs if k == "alt"]  # sizes are the formats' business
         content = [["", classes, keep], *content[1:]]
@@ -286,7 +286,7 @@ def _pictures(sections: list[_Section], received: Path, reader: str, scratch: Pa
             shutil.copyfile(found, kept)
             result.pictures.append(kept)
             image["c"][2][0] = os.path.relpath(kept, folder)
-            if not ast.alt_text(image):
+            if not pandoc_tree.alt_text(image):
                 result.notes.append(f"section '{section.id}': picture '{found.name}' has no alt text: say what it "
                                     "shows in the [ ] of its ![ ](...) line")
 
@@ -343,7 +343,7 @@ def _inline(target: str, received: Path, scratch: Path) -> tuple[Path | None, st
 
 def _placeholder(image: dict[str, Any], problem: str) -> None:
     """Turn a picture the import did not keep into words an author sees: what it showed, in italics."""
-    alt = ast.alt_text(image) or "no description"
+    alt = pandoc_tree.alt_text(image) or "no description"
     image["t"], image["c"] = "Emph", [{"t": "Str", "c": f"(Picture not imported: {alt})"}]
 
 
@@ -361,7 +361,7 @@ def _source_text(meta: dict[str, Any], sections: list[_Section], lang: str) -> s
 
 def _markdown(blocks: list[dict[str, Any]]) -> str:
     """Blocks as the pipeline's Markdown, by pandoc's writer (no raw HTML, no line wrapping)."""
-    tree = {"pandoc-api-version": ast.API_VERSION, "meta": {}, "blocks": blocks}
+    tree = {"pandoc-api-version": pandoc_tree.API_VERSION, "meta": {}, "blocks": blocks}
     writer = "markdown-raw_html-raw_attribute-native_divs-native_spans-simple_tables-multiline_tables"
     return pandoc.convert_text(json.dumps(tree), writer, "json", "--wrap=none")
 

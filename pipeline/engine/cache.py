@@ -101,6 +101,6 @@ def check_memo() -> Cache:
     Speech recognition and EPUBCheck take most of a check's time; an unchanged file is not
     listened to or validated twice. A changed file has another digest, so it is always re-read.
     """
-    from .config import setting
+    from ..config import setting
 
     return Cache(Path(os.environ.get("PIPELINE_CACHE") or setting("cache")))

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import EngineError
+from ...errors import EngineError
 from . import Speech, primary_language
 
 # Words per minute the Joe voice speaks at length_scale 1.0, counting the script's pauses,

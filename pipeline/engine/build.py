@@ -26,16 +26,16 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from . import __version__, formats
+from .. import __version__, formats
 from .cache import Cache, fingerprint, write_atomic
-from .config import PROJECT_ROOT, setting
-from .errors import EngineError, OutputError
+from ..config import PROJECT_ROOT, setting
+from ..errors import EngineError, OutputError
 from .lanes import Lanes, lanes
-from .model import Document
-from .manifest import Manifest
+from ..model import Document
+from ..manifest import Manifest
 from .provenance import format_digest
-from .source import parse
-from .words import words_for
+from ..source.reader import parse
+from ..language.words import words_for
 
 STATE_FILE = ".build.json"
 # A build's own folders beside the output: `.NAME.building-HOST-PID` (staging) and `.NAME.old-HOST-PID`

@@ -7,8 +7,8 @@ import re
 import unicodedata
 from typing import Any
 
-from .model import Utterance
-from .reading import Piece
+from ..model import Utterance
+from ..source.reading import Piece
 from .words import Words, words_for
 
 HEADING_PAUSE_MS = 900

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .config import setting
-from .errors import SourceError
+from ..config import setting
+from ..errors import SourceError
 
 ACTIVE_ELEMENTS = ("iframe", "frame", "object", "embed", "applet", "script", "style", "form")
 LINK_SCHEMES = ("http", "https", "mailto", "tel")

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from .ast import Block, Inline, alt_text, split_sentences, stringify, stringify_blocks
-from .model import Piece
-from .words import Words, words_for
+from .tree import Block, Inline, alt_text, split_sentences, stringify, stringify_blocks
+from ..model import Piece
+from ..language.words import Words, words_for
 
 
 

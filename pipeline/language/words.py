@@ -2,14 +2,14 @@
 
 Every heading, label, note, opener and page number the pipeline writes around a source's own text
 ("Words to know", "Section 3 of 8.", "Page 2 of 6") is a message of a gettext catalog per language
-(`pipeline/locale/LANG/LC_MESSAGES/pipeline.po`, read with Babel, the ecosystem's standard). The
+(`pipeline/language/locale/LANG/LC_MESSAGES/pipeline.po`, read with Babel, the ecosystem's standard). The
 messages themselves are English, so English needs no catalog. A language without one falls back to
 English, and says so: `fallback` is True, and the formats mark those words `lang="en"` so a screen
 reader reads them with English rules.
 
 In code a message is `say("Words to know")` (or `say.plural(...)`) where `say = words_for(lang)`;
 `N_("...")` marks a message that is translated later. `make catalog` extracts every message into
-`pipeline/locale/pipeline.pot` and merges it into each catalog.
+`pipeline/language/locale/pipeline.pot` and merges it into each catalog.
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def words_for(lang: str) -> Words:
     return Words(lang, language, False, *found)
 
 
-# --- the catalog: `make catalog` (python -m pipeline.words) --------------------------------------
+# --- the catalog: `make catalog` (python -m pipeline.language.words) --------------------------------------
 
 CALLS = {"say": 1, "html": 1, "N_": 1, "plural": 2}  # what marks a message in code, and how many arguments it takes
 

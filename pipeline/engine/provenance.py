@@ -2,7 +2,7 @@
 
 A format's code is its module and every project module it imports, at any depth and inside
 functions too, found by reading their import statements (never by running them); the source reader
-(`pipeline.source`) is always part of it, since every format is made from the model it parses. A
+(`pipeline.source.reader`) is always part of it, since every format is made from the model it parses. A
 package that imports its modules by name at run time (`speech` picks its engine so) brings all of
 them; the formats and checks packages do not, their modules being leaves. A file or folder a module names by a string
 (`"lexicon"`, `"epub.css"`), beside it or in `styles/`, is part of it too. A module nothing imports
@@ -18,11 +18,11 @@ import importlib.util
 import threading
 from pathlib import Path
 
-from . import __version__
-from .config import PROJECT_ROOT, STYLES_DIR
+from .. import __version__
+from ..config import PROJECT_ROOT, STYLES_DIR
 
 PACKAGE = "pipeline"
-ALWAYS = ("pipeline.source",)
+ALWAYS = ("pipeline.source.reader",)
 LEAF_PACKAGES = (PACKAGE, f"{PACKAGE}.formats", f"{PACKAGE}.checks")  # importing these brings their __init__ alone
 _READING = threading.Lock()
 

@@ -85,7 +85,7 @@ def table_cells(table: Block) -> list[list[Block]]:
 
 def drop_unsafe(blocks: list[Block], warnings: list[str]) -> list[Block]:
     """Remove raw HTML and script links anywhere in the tree (lists, tables, notes, captions), so
-    nothing executable reaches an output; pictures are left to `pipeline.pictures` to vet."""
+    nothing executable reaches an output; pictures are left to `pipeline.source.pictures` to vet."""
     return _clean(blocks, warnings)
 
 

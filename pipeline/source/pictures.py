@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit
 
-from .ast import Block, alt_text
-from .cache import write_atomic
-from .config import setting
-from .errors import SourceError, UnfinishedSource
-from .model import Picture
+from .tree import Block, alt_text
+from ..engine.cache import write_atomic
+from ..config import setting
+from ..errors import SourceError, UnfinishedSource
+from ..model import Picture
 
 FOLDER = "images"
 KINDS = {b"\x89PNG\r\n\x1a\n": ("image/png", ".png"), b"\xff\xd8\xff": ("image/jpeg", ".jpg")}

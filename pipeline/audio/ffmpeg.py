@@ -15,8 +15,8 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import setting
-from .errors import PipelineError
+from ..config import setting
+from ..errors import PipelineError
 
 EXACT = ["-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1"]
 # The limiter's sample-peak ceiling, below the -1 dBTP limit: inter-sample peaks and MP3/AAC

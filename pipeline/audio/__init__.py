@@ -1,0 +1,1 @@
+"""Sound: the speech engines, ffmpeg mastering and encoding, and audio tags."""
