@@ -60,3 +60,14 @@ def test_every_format_declares_its_settings_and_each_is_in_pyproject() -> None:
             assert declared.name in settings(), f"{name}: {declared.name} has no default"
             assert declared.help
             declared.value({})
+
+
+def test_the_catalog_template_reads_every_folder_of_the_package() -> None:
+    """`make catalog` extracts the words of every module, wherever it lies: the page's "Listen to
+    this answer" (formats/), the check's table words (checks/) and the narration's "percent"
+    (language/). Negative control: after the layout move it read language/ alone (12 messages)."""
+    from pipeline.language import words
+
+    messages = {message.id for message in words.template() if message.id}
+    assert {"Listen to this answer", "percent"} <= messages
+    assert len(messages) > 100

@@ -177,7 +177,7 @@ def template() -> Any:
     from babel.messages.catalog import Catalog
 
     catalog = Catalog(project="faq-pipeline", domain=DOMAIN, charset="utf-8")
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parent.parent  # the whole package, not only this folder
     for path in sorted(root.rglob("*.py")):
         for message, line in messages_in(path):
             catalog.add(message, locations=[(str(path.relative_to(root.parent)), line)],
