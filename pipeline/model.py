@@ -19,6 +19,8 @@ class Piece:
     text: str
     kind: str
     group: int
+    marker: str = ""   # the first piece of a numbered list's item: its number or letter as printed ("2.", "b.")
+    step: bool = False  # that item is a step of a top-level numbered list (said "Step 2.")
 
 
 @dataclass(frozen=True)

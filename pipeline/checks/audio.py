@@ -36,7 +36,8 @@ from ..engine.lanes import lanes
 from ..model import Document, Section
 from ..language.readability import pronunciations
 from ..language.scripts import counting_unit
-from ..language.words import words_for
+from ..language.narration import spoken
+from ..language.words import Words, words_for
 from . import FormatReport, hearing
 from .presence import Presence, in_order_ratio, judge, scripts_of, words
 
@@ -141,7 +142,8 @@ def _judge(doc: Document, section: Section, index: int, rendition: Rendition, pa
     problems: list[str] = []
     label = section.id if rendition is FULL else f"{section.id} ({rendition.name})"
     passages = section.full_passages if rendition is FULL else section.plain_passages
-    said = _transcript_words(path.with_suffix(".vtt"), section, passages, label, report, scripts_of(doc.text))
+    said = _transcript_words(path.with_suffix(".vtt"), section, passages, label, report, scripts_of(doc.text),
+                             words_for(doc.meta.lang))
     if said:
         problems.append(said)
     listened = heard[f"{rendition.name}:{section.id}"]
@@ -209,15 +211,18 @@ def _recognised(section: Section, expected: dict[str, list[str]], listened: Hear
 
 
 def _transcript_words(vtt: Path, section: Section, passages: tuple[str, ...], label: str, report: FormatReport,
-                      scripts: frozenset[str] | None = None) -> str:
+                      scripts: frozenset[str] | None = None, say: Words | None = None) -> str:
     """What the narration says, from its built WebVTT transcript: the heading first, then at least
-    `presence_ratio` of the words it must say (table cells, notes and picture descriptions included).
+    `presence_ratio` of the words it must say (table cells, notes and picture descriptions included),
+    in their spoken forms ("10 mL" is said "10 milliliters": the table the narration uses).
     Returns the problem, or "" when the transcript holds them."""
     if not vtt.is_file():
         return f"{vtt.name} missing"
     cues = [block.split("\n", 2)[2] for block in vtt.read_text(encoding="utf-8").split("\n\n")
             if block.count("\n") >= 2 and " --> " in block.split("\n")[1]]
-    verdict = judge(section.title, passages, bool(cues) and in_order_ratio(section.title, cues[0]) >= 0.99,
+    title = spoken(section.title, say, other_scripts=True) if say else section.title
+    said = tuple(spoken(p, say, other_scripts=True) for p in passages) if say else passages
+    verdict = judge(title, said, bool(cues) and in_order_ratio(title, cues[0]) >= 0.99,
                     html.unescape(" ".join(cues)), scripts)
     report.figures.setdefault("transcript", {})[label] = verdict.detail
     return "" if verdict.present else f"transcript {vtt.name}: {verdict.detail}"

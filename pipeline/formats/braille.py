@@ -334,7 +334,7 @@ def body_blocks(doc: Document) -> list[tuple[str, str]]:
                 blocks.append((kind, " ".join(words)))
                 words = []
             group, kind = piece.group, ("item" if piece.kind in ("item", "row", "line") else "paragraph")
-            words.append(piece.text)
+            words.append(f"{piece.marker} {piece.text}" if piece.marker else piece.text)  # BANA: the print number
         if words:
             blocks.append((kind, " ".join(words)))
     if doc.meta.glossary:

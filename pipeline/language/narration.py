@@ -9,7 +9,7 @@ from typing import Any
 
 from ..model import Utterance
 from ..source.reading import Piece
-from .words import Words, words_for
+from .words import N_, NP_, Words, words_for
 
 HEADING_PAUSE_MS = 900
 SENTENCE_PAUSE_MS = 250
@@ -19,18 +19,60 @@ BREATH_PAUSE_MS = 350  # between the pieces of a long sentence: long enough for 
 LISTED = ("item", "row", "line")
 CLAUSE_MARKS = (";:—–", ",")
 
+# Units after a number, as a nurse says them ("10 mL": "10 milliliters"); a second unit after "/"
+# is said "per ..." ("60 mg/m²": "60 milligrams per square meter").
+UNITS = {
+    "mcg": NP_("{number} microgram", "{number} micrograms"), "µg": NP_("{number} microgram", "{number} micrograms"),
+    "mg": NP_("{number} milligram", "{number} milligrams"), "g": NP_("{number} gram", "{number} grams"),
+    "kg": NP_("{number} kilogram", "{number} kilograms"), "mL": NP_("{number} milliliter", "{number} milliliters"),
+    "ml": NP_("{number} milliliter", "{number} milliliters"), "L": NP_("{number} liter", "{number} liters"),
+    "lb": NP_("{number} pound", "{number} pounds"), "lbs": NP_("{number} pound", "{number} pounds"),
+    "cm": NP_("{number} centimeter", "{number} centimeters"), "mm": NP_("{number} millimeter", "{number} millimeters"),
+    "°F": NP_("{number} degree Fahrenheit", "{number} degrees Fahrenheit"),
+    "°C": NP_("{number} degree Celsius", "{number} degrees Celsius"),
+}
+PER = {"m²": N_("per square meter"), "m2": N_("per square meter"), "kg": N_("per kilogram"), "day": N_("per day"),
+       "d": N_("per day"), "h": N_("per hour"), "hr": N_("per hour"), "hour": N_("per hour"), "dose": N_("per dose")}
+FRACTIONS = {"1/2": N_("one half"), "1/3": N_("one third"), "1/4": N_("one quarter"), "3/4": N_("three quarters"),
+             "2/3": N_("two thirds")}
+# Abbreviations a voice would misread ("IV" as "four", "PICC" as "P I C C"): said as letters or as said.
+SAID_AS = {"IV": "I V", "CT": "C T", "MRI": "M R I", "ICU": "I C U", "ER": "E R", "PICC": "pick", "PET": "pet",
+           "BSA": "B S A", "EKG": "E K G", "ECG": "E C G", "CBC": "C B C"}
+EMERGENCY_NUMBERS = ("911", "988", "999", "112")
+NUMBER = r"(\d+(?:[.,]\d+)?)"
+
+
 @functools.cache
 def spoken_forms(say: Words) -> list[tuple[re.Pattern[str], Any]]:
     """How symbols and abbreviations are said in the narration's language (its words from the catalog)."""
     to, percent, conjunction, alternative = say("to"), say("percent"), say("and"), say("or")
+    units = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+    pers = "|".join(re.escape(p) for p in sorted(PER, key=len, reverse=True))
     return [
         # a phone number is said digit by digit, its groups apart: "5 5 5, 0 1 0 0"
         (re.compile(r"(?<![\w-])(?:\(?(\d{3})\)?[-. ])?(\d{3})[-. ](\d{4})(?![\w-])"),
          lambda m: ", ".join(" ".join(group) for group in m.groups() if group)),
+        # an emergency number digit by digit: "9 1 1", never "nine hundred eleven"
+        (re.compile(r"(?<![\w.,-])(" + "|".join(EMERGENCY_NUMBERS) + r")(?![\w-]|[.,]\d)"), lambda m: " ".join(m.group(1))),
+        # a time: "8:00 a.m." as "8 a m", "2:30 p.m." as "2 30 p m" (Spanish: "2 y 30 de la tarde")
+        (re.compile(r"\b(\d{1,2}):(\d{2})\s*([ap])\.?\s?m\b\.?", re.I), lambda m: _time(m, say)),
+        # a range of a unit: "20-30 mg" as "20 to 30 milligrams"
+        (re.compile(NUMBER + r"\s*[-–]\s*" + NUMBER + r"\s*(" + units + r")(?:/(" + pers + r"))?(?![\w²])"),
+         lambda m: f"{m.group(1)} {to} " + _amount(m.group(2), m.group(3), m.group(4), say)),
+        (re.compile(NUMBER + r"\s*(" + units + r")(?:/(" + pers + r"))?(?![\w²])"),
+         lambda m: _amount(m.group(1), m.group(2), m.group(3), say)),
+        # how often: "q8h" as "every 8 hours", "x2" as "2 times", "PRN" as "as needed"
+        (re.compile(r"\bq(\d+)h\b"), lambda m: say.plural("every hour", "every {count} hours", int(m.group(1)))),
+        (re.compile(r"(?<![\w])[x×](\d+)\b"), lambda m: say.plural("once", "{count} times", int(m.group(1)))),
+        (re.compile(r"\bPRN\b"), say("as needed")),
+        (re.compile(r"(?<![\d/])(" + "|".join(re.escape(f) for f in FRACTIONS) + r")(?![\d/])"),
+         lambda m: say(FRACTIONS[m.group(1)])),
+        (re.compile(r"\b(" + "|".join(SAID_AS) + r")\b"), lambda m: SAID_AS[m.group(1)]),
         (re.compile(r"(\d+)\s*%\s*(?:to|a|-|–)\s*(\d+)\s*%"), rf"\1 {to} \2 {percent}"),
         (re.compile(r"(\d+)\s*(?:-|–)\s*(\d+)\s*%"), rf"\1 {to} \2 {percent}"),
         (re.compile(r"(\d+)\s*%"), rf"\1 {percent}"),
         (re.compile(r"(\d+)\s*–\s*(\d+)"), rf"\1 {to} \2"),
+        (re.compile(r"(?<![\w-])(\d+)-(\d+)(?=\s+[^\W\d_])"), rf"\1 {to} \2"),  # "3-5 minutes"
         (re.compile(r"\band/or\b"), f"{conjunction} {alternative}"),
         (re.compile(r"\be\.g\.", re.I), say("for example")),
         (re.compile(r"\bi\.e\.", re.I), say("that is")),
@@ -44,6 +86,20 @@ def spoken_forms(say: Words) -> list[tuple[re.Pattern[str], Any]]:
         (re.compile(r"\b([A-Z]{2,})\b"), lambda m: m.group(1).capitalize() if len(m.group(1)) > 3 else m.group(1)),
         (re.compile(r"[\u00a0\s]+"), " "),
     ]
+
+
+def _amount(number: str, unit: str, per: str | None, say: Words) -> str:
+    """A number and its unit as said: "60 milligrams per square meter"."""
+    singular, plural = UNITS[unit]
+    said = say.plural(singular, plural, 1 if number == "1" else 2, number=number)
+    return f"{said} {say(PER[per])}" if per else said
+
+
+def _time(match: re.Match[str], say: Words) -> str:
+    """A clock time as said: "8 a m", "2 30 p m"."""
+    hour, minutes, half = match.group(1), match.group(2), match.group(3).lower()
+    time = hour if minutes == "00" else say("{hour} {minutes}", hour=hour, minutes=minutes)
+    return say("{time} a m", time=time) if half == "a" else say("{time} p m", time=time)
 
 
 def spoken(text: str, say: Words | None = None, other_scripts: bool = False) -> str:
@@ -136,8 +192,17 @@ def script(heading_id: str, title: str, number: int, total: int, pieces: tuple[P
             pause = ITEM_PAUSE_MS
         else:
             pause = PARAGRAPH_PAUSE_MS
-        lines.append(Utterance(piece.target, spoken(piece.text, say), pause))
+        lines.append(Utterance(piece.target, _labelled(piece, say) + spoken(piece.text, say), pause))
     return tuple(lines)
+
+
+def _labelled(piece: Piece, say: Words | None) -> str:
+    """What is said before a list item's first words: "Step 2. " for a step, "b. " for a sub-step."""
+    if not piece.marker:
+        return ""
+    if piece.step:
+        return (say or words_for("en"))("Step {number}.", number=piece.marker.rstrip(".")) + " "
+    return piece.marker + " "
 
 
 def breath_groups(text: str, most: int) -> list[str]:

@@ -32,6 +32,11 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message with a plural for the catalog ("{number} milligram", "{number} milligrams")."""
+    return singular, plural
+
+
 @dataclass(frozen=True)
 class Words:
     """One language's interface words: what the catalog says, or English when there is no catalog."""
@@ -152,7 +157,7 @@ def words_for(lang: str) -> Words:
 
 # --- the catalog: `make catalog` (python -m pipeline.language.words) --------------------------------------
 
-CALLS = {"say": 1, "html": 1, "N_": 1, "plural": 2}  # what marks a message in code, and how many arguments it takes
+CALLS = {"say": 1, "html": 1, "N_": 1, "plural": 2, "NP_": 2}  # what marks a message in code, and how many arguments it takes
 
 
 def messages_in(path: Path) -> list[tuple[str | tuple[str, str], int]]:

@@ -62,6 +62,8 @@ class _Walk:
     pending: list[tuple[str, str, str]] = field(default_factory=list)  # notes and pictures after a sentence
     alts: list[str] = field(default_factory=list)
     group: int = 0
+    label: tuple[str, bool] = ("", False)  # a list item's printed number or letter ("2.", "a.") and whether it is a step
+    depth: int = 0   # how deep in ordered lists the walk is
 
     def new(self, kind: str) -> str:
         """The next id of this kind: prefix, kind letter(s), number."""
@@ -71,7 +73,10 @@ class _Walk:
     def hear(self, target: str, text: str, kind: str, group: int | None = None) -> None:
         """Add a piece (skipping one with no words), then whatever notes and pictures it carried."""
         if text.strip():
-            self.pieces.append(Piece(target, " ".join(text.split()), kind, self.group if group is None else group))
+            marker, step = self.label
+            self.label = ("", False)
+            self.pieces.append(Piece(target, " ".join(text.split()), kind, self.group if group is None else group,
+                                     marker, step))
         for target_, said, kind_ in self.pending:
             self.group += 1
             self.pieces.append(Piece(target_, said, kind_, self.group))
@@ -94,7 +99,7 @@ class _Walk:
         if kind == "BulletList":
             return {"t": kind, "c": [self.blocks(item, "item") for item in content]}
         if kind == "OrderedList":
-            return {"t": kind, "c": [content[0], [self.blocks(item, "item") for item in content[1]]]}
+            return {"t": kind, "c": [content[0], self.ordered(content[0], content[1])]}
         if kind == "BlockQuote":
             return {"t": kind, "c": self.blocks(content, context)}
         if kind == "Div":
@@ -116,6 +121,19 @@ class _Walk:
         if kind == "Figure":
             return self.figure(content)
         return block
+
+    def ordered(self, attributes: list[Any], items: list[list[Block]]) -> list[list[Block]]:
+        """The items of a numbered list, each item's first piece carrying its number or letter as the
+        page shows it ("2.", "b."); a top-level list of numbers is a list of steps."""
+        start, style = attributes[0], attributes[1]["t"]
+        self.depth += 1
+        marked = []
+        for offset, item in enumerate(items):
+            self.label = (list_marker(start + offset, style), self.depth == 1 and style in ("Decimal", "DefaultStyle"))
+            marked.append(self.blocks(item, "item"))
+        self.label = ("", False)
+        self.depth -= 1
+        return marked
 
     def sentences_new_group(self, inlines: list[Inline], context: str) -> list[Inline]:
         """A run of inlines that is a block of its own (a term, a line of a line block)."""
@@ -310,6 +328,14 @@ def end_sentence(text: str) -> str:
     """Text ending in a full stop (or its own ., ? or !), so the voice pauses after it."""
     text = text.strip()
     return text if not text or text[-1] in ".?!:" else text + "."
+
+
+def list_marker(number: int, style: str) -> str:
+    """A list item's number or letter as print shows it: "2.", "b.", "B."."""
+    if style in ("LowerAlpha", "UpperAlpha") and 1 <= number <= 26:
+        letter = chr(ord("a") + number - 1)
+        return f"{letter.upper() if style == 'UpperAlpha' else letter}."
+    return f"{number}."
 
 
 def raw_block(html: str) -> Block:

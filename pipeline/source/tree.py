@@ -152,7 +152,8 @@ def split_sentences(inlines: list[Inline]) -> list[list[Inline]]:
     last_word: Inline | None = None  # the sentence's last inline that is not a footnote call
     for index, node in enumerate(inlines):
         current = sentences[-1]
-        if node["t"] in ("Space", "SoftBreak", "LineBreak") and last_word is not None and _ends_sentence(last_word):
+        if node["t"] in ("Space", "SoftBreak", "LineBreak") and last_word is not None and _ends_sentence(last_word) \
+                and not _clock_half(last_word, inlines[index + 1:index + 2]):
             if index + 1 < len(inlines):
                 sentences.append([])
                 last_word = None
@@ -163,6 +164,12 @@ def split_sentences(inlines: list[Inline]) -> list[list[Inline]]:
         if node["t"] != "Note":
             last_word = node
     return [s for s in sentences if s]
+
+
+def _clock_half(node: Inline, following: list[Inline]) -> bool:
+    """"a. m." and "p. m." (Spanish clock times, "7:00 a. m."): the "a." does not end a sentence."""
+    return stringify([node]).split()[-1:] in (["a."], ["p."]) and bool(following) \
+        and stringify(following).lower().startswith("m.")
 
 
 def _ends_sentence(node: Inline) -> bool:
