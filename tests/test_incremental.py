@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -288,3 +290,19 @@ def test_a_module_nothing_imports_rebuilds_nothing(workspace: Path, capsys, monk
     finally:
         probe.unlink()
         provenance._digest.cache_clear()
+
+
+def test_a_narration_of_an_older_text_is_never_handed_on(workspace: Path) -> None:
+    """Built alone, the page and e-book take the narration only while it is of the source as it is:
+    with nothing changed, `--formats html` keeps the players; after a new section is added, building
+    the page and e-book without the audio gives neither players nor read-aloud of the old text
+    (before, the e-book failed: "the narration has no recording of section 'new'")."""
+    source, folder = workspace / "sample-faq.md", workspace / "out" / "sample-faq"
+    build(source, replace(options(workspace), formats=("html",)))
+    assert 'src="audio/' in (folder / "index.html").read_text(encoding="utf-8")
+    source.write_text(source.read_text(encoding="utf-8") + "\n## Is there more? {#new}\n\nAsk your nurse.\n\n"
+                      "::: plain\nAsk your nurse.\n:::\n", encoding="utf-8")
+    build(source, replace(options(workspace), formats=("html", "epub")))
+    assert 'src="audio/' not in (folder / "index.html").read_text(encoding="utf-8")
+    with zipfile.ZipFile(folder / "sample-faq.epub") as book:
+        assert not any(name.endswith(".smil") for name in book.namelist())

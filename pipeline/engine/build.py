@@ -110,9 +110,18 @@ def format_key(doc: Document, name: str, options: BuildOptions, state: dict[str,
     module = formats.get(name)
     chosen = {opt: getattr(options, opt) for opt in getattr(module, "OPTIONS", ())}
     settings = {s.name: s.keyed(doc, options) for s in formats.settings_of(name)}
-    needs = {n: state[n].key for n in module.NEEDS if n in state}
+    needs = {n: built.key for n, built in current_needs(doc, name, options, state).items()}
     return fingerprint(doc.content_sha256, format_digest(module.__name__), name, chosen, settings, needs,
                        options.source_date_epoch)
+
+
+def current_needs(doc: Document, name: str, options: BuildOptions, state: dict[str, Built]) -> dict[str, Built]:
+    """The formats this one reads whose last build is of this source as it is now: built in this
+    build (or up to date), or, when this build leaves them out, still up to date. A narration of an
+    older text is never handed on (an e-book of it would miss a new section)."""
+    module = formats.get(name)
+    return {n: state[n] for n in module.NEEDS
+            if n in state and (options.wants(n) or state[n].key == format_key(doc, n, options, state))}
 
 
 def commit_epoch(source: Path) -> int | None:
@@ -270,7 +279,7 @@ def _run_formats(doc: Document, staging: Path, options: BuildOptions, state: dic
             if errors:
                 return
             chosen = replace(options, formats=tuple(n for n in options.formats if n not in missing),
-                             handed={n: state[n].manifest for n in module.NEEDS if n in state})
+                             handed={n: b.manifest for n, b in current_needs(doc, name, options, state).items()})
             key = format_key(doc, name, chosen, state)
             if name in state and state[name].key == key:
                 options.progress(doc.name, f"{name}: up to date")
