@@ -4,12 +4,15 @@ The BRF is back-translated with liblouis (the table the PEF names, else the one 
 language and the configured grade choose) and judged by the same presence rule as every format:
 the question's heading is found after the contents, and at least 95 % of its words follow in
 order. Format rules: every line at most 40 cells, every page at most 25 lines, only North American
-ASCII braille characters, and the PEF holding the same pages and cells as the BRF.
+ASCII braille characters, and the PEF holding the same pages and cells as the BRF. Words in
+another script are found, in order, in their own script's braille and back-translated by its table
+(rule "other scripts"); the rest of the BRF is back-translated by the handout's table.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 from typing import Callable
 
@@ -17,7 +20,9 @@ from lxml import etree
 
 from .. import formats
 from ..config import setting
-from ..formats.braille import CELLS, LINES, PEF_NS, Table, table_metadata, brf_pages, louis, table_for, unicode_cells
+from ..formats.braille import (CELLS, EMOJI_PARTS, LINES, PEF_NS, Table, body_blocks, brailled, brf_pages, louis, runs,
+                               script_table, table_for, table_metadata, unicode_cells, written)
+from ..language.words import words_for
 from ..model import Document
 from . import FormatReport
 from .presence import Presence, matched_in_order, scripts_of, verdict, words
@@ -98,7 +103,10 @@ def named_table(pef_path: Path) -> Table | None:
     description = etree.parse(str(pef_path)).getroot().findtext(
         ".//{http://purl.org/dc/elements/1.1/}description") or ""
     found = re.search(r"liblouis table (\S+?)\)", description)
-    return Table(found.group(1), "", "", "both") if found else None
+    if not found:
+        return None
+    fields = table_metadata().get(found.group(1), {})
+    return Table(found.group(1), fields.get("contraction", ""), fields.get("system", ""), fields.get("direction", "both"))
 
 
 def judge_sections(doc: Document, report: FormatReport, pages: list[list[str]], table: Table) -> None:
@@ -106,18 +114,21 @@ def judge_sections(doc: Document, report: FormatReport, pages: list[list[str]], 
     liblouis, or, when the table only translates forward (Spanish contracted), compared as braille
     with the section's words translated by the same table."""
     start = 1 + max((p for p, page in enumerate(pages) if any(CONTENTS_LINE.search(line) for line in page)), default=0)
-    text = [" ".join(line for line in page[:LINES - 1] if line.strip()) for page in pages[start:]]
+    text = "\n".join(" ".join(line for line in page[:LINES - 1] if line.strip()) for page in pages[start:])
+    rest = other_scripts(doc, report, text, table)
     backward = table_metadata().get(table.file, {}).get("direction", "both") in ("both", "backward")
     report.figures["compared"] = "back-translated to print" if backward else "as braille (the table only translates forward)"
     if backward:
-        scripts = scripts_of(doc.text)  # words in another script are not brailled in that script yet
-        body = words(" ".join(louis(text, table.tables, backward=True)), scripts)
-        said = {s.id: (words(s.title, scripts), [words(p, scripts) for p in s.full_passages]) for s in doc.sections}
+        scripts = scripts_of(doc.text)  # words in another script: judged by `other_scripts`, in their own braille
+        body = words(" ".join(louis(rest.split("\n"), table.tables, backward=True)), scripts)
+        said = {s.id: (words(_visible(s.title), scripts), [words(_visible(p), scripts) for p in s.full_passages])
+                for s in doc.sections}
     else:
         bare = _without_punctuation(table)
-        body = bare(" ".join(text).split())
-        said = {s.id: (bare(louis([s.title], table.tables)[0].split()),
-                       [bare(t.split()) for t in louis(list(s.full_passages), table.tables)]) for s in doc.sections}
+        say = words_for(doc.meta.lang)
+        body = bare(text.split())
+        said = {s.id: (bare(brailled([s.title], table, say)[0].split()),
+                       [bare(t.split()) for t in brailled(list(s.full_passages), table, say)]) for s in doc.sections}
     cursor, found = 0, {}
     for section in doc.sections:
         title = said[section.id][0]
@@ -133,6 +144,43 @@ def judge_sections(doc: Document, report: FormatReport, pages: list[list[str]], 
         at, text_start = found[section.id]
         text_end = next((p for p in positions if p > at), len(body))
         report.sections[section.id] = verdict(section.title, True, matched_in_order(said[section.id][1], body[text_start:text_end]))
+
+
+def _visible(text: str) -> str:
+    """Print text as it is seen, without its invisible joiners and selectors (the braille drops them:
+    "a", a zero-width joiner and "b" are the one word "ab")."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cf" and not EMOJI_PARTS.match(c))
+
+
+def other_scripts(doc: Document, report: FormatReport, text: str, table: Table) -> str:
+    """Every run of another script (Arabic words in English) found, in order, in its own script's
+    braille and read back by that script's table; returns the body with those runs cut out, for
+    the handout's own table to back-translate the rest."""
+    expected = [(run.strip(), script) for _kind, block in body_blocks(doc) for run, script in runs(block, table) if script]
+    cursor, cut, missing, read, exact = 0, [], [], [], 0
+    for run, script in expected:
+        foreign = script_table(script)
+        cells = written(run, foreign) if foreign else ""
+        if not cells:
+            continue  # named in a note ("words in Thai script"): no braille of its own to find
+        found = re.compile(re.escape(cells).replace("\\ ", r"\s+")).search(text, cursor)
+        if not found:
+            missing.append(f"'{run}' ({script.lower()}, {foreign.file})")
+            continue
+        back = louis([" ".join(found.group(0).split())], foreign.tables, backward=True)[0]
+        exact += words(back) == words(run)
+        cut.append(found.span())
+        read.append(foreign.file)
+        cursor = found.end()
+    for begin, end in reversed(cut):
+        text = text[:begin] + "\n" + text[end:]
+    if expected:
+        report.rule("other scripts", not missing,
+                    f"not found in their own braille: {'; '.join(missing[:5])}" if missing else
+                    f"runs in another script: {len(read)} found in their own braille "
+                    f"({', '.join(sorted(set(read))) or 'none'}), {exact} of them read back by it letter for letter; "
+                    f"{len(expected) - len(read)} named in a note")
+    return text
 
 
 def _without_punctuation(table: Table) -> Callable[[list[str]], list[str]]:

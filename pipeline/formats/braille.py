@@ -18,6 +18,13 @@ text itself; it lays out what liblouis wrote, after the basics of BANA *Braille 
   across lines (a braille word longer than a line is the only exception).
 
 The full original text of every section comes first, then the glossary. Same source, same bytes.
+
+What the handout's table has no cells for is never left to liblouis's hex escapes ('\\XJFDE'): words
+in another script are written with that script's own table (Arabic braille for Arabic words, as
+BANA's guidance for foreign material allows), the paragraph where a script first comes opening
+with a transcriber's note saying so, or named in a note where no table writes the script; emoji
+by name as the narration says them, joiners and selectors dropped; a lone letter liblouis would
+read back as its wordsign ("C++" as "Can++") given the grade 1 indicator.
 """
 
 from __future__ import annotations
@@ -31,12 +38,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from .. import formats
 from ..engine.cache import write_atomic
 from ..errors import PipelineError, SourceError
+from ..language.scripts import script_of
 from ..language.words import N_, Words, words_for
 from ..manifest import Manifest
 from ..model import Document
@@ -135,15 +143,12 @@ def table_metadata() -> dict[str, dict[str, str]]:
     return found
 
 
-def table_for(doc: Document, grade: int) -> Table:
-    """The liblouis literary table for the document's language at the grade asked for (or the most
-    contracted one there is below it); a SourceError naming the language when there is none."""
-    language = doc.meta.lang.split("-")[0].lower()
-    region = doc.meta.lang.lower()
+def _literary(language: str, region: str, order: tuple[str, ...]) -> Table | None:
+    """The six-dot literary table for a language, the first contraction of `order` it has."""
     candidates = [(name, fields) for name, fields in table_metadata().items()
                   if fields.get("language", "").lower().split("-")[0] == language
                   and fields.get("type", "literary") == "literary" and fields.get("dots", "6") == "6"]
-    for contraction in GRADES[grade]:
+    for contraction in order:
         fitting = [(name, fields) for name, fields in candidates if fields.get("contraction", "no") == contraction]
         if fitting:
             name, fields = min(fitting, key=lambda item: (
@@ -152,9 +157,49 @@ def table_for(doc: Document, grade: int) -> Table:
                 item[1].get("region", "").lower() not in ("", region),
                 len(item[0]), item[0]))
             return Table(name, contraction, fields.get("system", ""), fields.get("direction", "both"))
+    return None
+
+
+def table_for(doc: Document, grade: int) -> Table:
+    """The liblouis literary table for the document's language at the grade asked for (or the most
+    contracted one there is below it); a SourceError naming the language when there is none."""
+    table = _literary(doc.meta.lang.split("-")[0].lower(), doc.meta.lang.lower(), GRADES[grade])
+    if table:
+        return table
     raise SourceError(doc.source, None, f"liblouis has no braille table for the language '{doc.meta.lang}' "
                                         f"(looked in {TABLES_DIR}); build without braille: --formats "
                                         + ",".join(n for n in formats.names() if n != NAME))
+
+
+# Words in another script are written in that script's own braille (BANA's guidance for foreign
+# material in UEB): Unicode's name of the script -> its ISO 15924 code (for its name in the
+# handout's language), the languages whose liblouis tables write it, best first, and a table named
+# outright where no table's metadata names the language (Debian's Hebrew table says `language: en`).
+OTHER_SCRIPTS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "ARABIC": ("Arab", ("ar", "fa"), ""), "HEBREW": ("Hebr", ("he",), "he-IL.utb"),
+    "CYRILLIC": ("Cyrl", ("ru", "uk", "bg", "sr"), ""), "CJK": ("Hani", ("cmn", "zh"), ""),
+    "HANGUL": ("Hang", ("ko",), ""), "GREEK": ("Grek", ("el",), ""), "DEVANAGARI": ("Deva", ("hi", "mr", "ne"), ""),
+    "HIRAGANA": ("Hira", ("ja",), ""), "KATAKANA": ("Kana", ("ja",), ""), "THAI": ("Thai", ("th",), ""),
+    "ARMENIAN": ("Armn", ("hy",), ""), "GEORGIAN": ("Geor", ("ka",), ""), "ETHIOPIC": ("Ethi", ("am",), ""),
+    "BENGALI": ("Beng", ("bn",), ""), "TAMIL": ("Taml", ("ta",), ""),
+}
+FOREIGN_GRADES = ("no", "partial", "full")  # a foreign word uncontracted where its code allows
+TN_OPEN, TN_CLOSE = "@.<", "@.>"  # UEB's transcriber's note indicators (dots 4 46 126, dots 4 46 345)
+ESCAPE = re.compile(r"\\[xXyY][0-9A-Ja-j]")  # liblouis's escape for a character it cannot write: '\XJFDE'
+
+
+@functools.cache
+def script_table(script: str) -> Table | None:
+    """The table that writes words in another script (Arabic braille for Arabic words): by the
+    script's languages as `table_for` picks one, uncontracted where there is such a table."""
+    _code, languages, named = OTHER_SCRIPTS.get(script, ("", (), ""))
+    for language in languages:
+        table = _literary(language, "", FOREIGN_GRADES)
+        if table:
+            return table
+    fields = table_metadata().get(named)
+    return Table(named, fields.get("contraction", "no"), fields.get("system", ""),
+                 fields.get("direction", "both")) if fields else None
 
 
 @functools.cache
@@ -218,25 +263,227 @@ SYMBOL_WORDS = {"°": N_("degrees"), "≤": N_("at most"), "≥": N_("at least")
                 "✓": N_("yes"), "✔": N_("yes"), "☎": N_("phone"), "•": "", "·": ""}
 
 
+def brailled(texts: list[str], table: Table, say: Words, noted: set[str] | None = None) -> list[str]:
+    """Each print line in ASCII braille, never with a liblouis escape: the handout's words by its
+    table, a run of another script by that script's table (the line where a script first comes, in
+    `noted`'s reading order, opening with a transcriber's note on it), or named in a note when no
+    table writes it."""
+    out = []
+    for text in texts:
+        notes: list[str] = []
+        said = "".join(_run_braille(piece, script, table, say, noted, notes) for piece, script in runs(text, table))
+        out.append(" ".join(" ".join([*notes, said]).split()))
+    return out
+
+
+def runs(text: str, table: Table) -> list[tuple[str, str]]:
+    """The line cut into (text, script) runs: script "" for what the handout's table writes, else
+    the Unicode name of a script it has no cells for (ARABIC), with that script's marks and its
+    own punctuation; spaces inside a run belong to it, those around it to the text beside it."""
+    pieces: list[tuple[str, str]] = []
+    for char, script in zip(text, _foreign_scripts(text, table)):
+        last = pieces[-1][1] if pieces else ""
+        if not script and last and (unicodedata.category(char).startswith("M") or char.isspace()
+                                    or unicodedata.name(char, "").startswith(last + " ")):
+            script = last  # a mark, a space or a punctuation mark of the script inside its run
+        if pieces and pieces[-1][1] == script:
+            pieces[-1] = (pieces[-1][0] + char, script)
+        else:
+            pieces.append((char, script))
+    out: list[tuple[str, str]] = []
+    for piece, script in pieces:
+        trailing = piece[len(piece.rstrip()):] if script else ""
+        for part, kind in ((piece[: len(piece) - len(trailing)], script), (trailing, "")):
+            if not part:
+                continue
+            if out and out[-1][1] == kind:
+                out[-1] = (out[-1][0] + part, kind)
+            else:
+                out.append((part, kind))
+    return out
+
+
+def _foreign_scripts(text: str, table: Table) -> list[str]:
+    """Each character's script when it is in a word the handout's table cannot write (Arabic in
+    English, a Greek word with an accent UEB has no cell for), else ""."""
+    scripts = [""] * len(text)
+    for match in re.finditer(r"\w+", text):
+        word = match.group(0)
+        script = script_of(word)
+        if script != "LATIN" and any(c.isalpha() and not c.isascii() and not _drawable(c, table.tables) for c in word):
+            scripts[match.start():match.end()] = [script] * len(word)
+    return scripts
+
+
+def _run_braille(piece: str, script: str, table: Table, say: Words, noted: set[str] | None, notes: list[str]) -> str:
+    """One run in braille, with the spaces around it kept."""
+    return _spaced(piece, _foreign(piece.strip(), script, table, say, noted, notes) if script
+                   else _own(writable(piece, table, say), table))
+
+
+def _own(text: str, table: Table) -> str:
+    """Text in the handout's table, a word liblouis would read back wrong ("C++" as "Can++") written
+    with the grade 1 indicator that makes it unambiguous."""
+    chunks: list[tuple[str, str]] = []  # (print, braille when the word needs its own)
+    at = 0
+    for match in re.finditer(r"\S+", text):
+        core = match.group(0).strip(OPENING + CLOSING)
+        fixed = _grade_1(core, table) if core else ""
+        if fixed:
+            start = match.start() + match.group(0).index(core)
+            chunks += [(text[at:start], ""), (core, fixed)]
+            at = start + len(core)
+    chunks.append((text[at:], ""))
+    return "".join(_spaced(part, said or (louis([part], table.tables)[0] if part.strip() else ""))
+                   for part, said in chunks).strip()
+
+
+def _spaced(text: str, said: str) -> str:
+    """Braille for a piece of a line with the spaces the print had around it."""
+    if not said:
+        return " " if text.strip() != text else ""
+    return (" " if text[:1].isspace() else "") + said + (" " if text[-1:].isspace() else "")
+
+
+OPENING, CLOSING = "([{\"'“‘", ")]}\"'”’,;:!?"
+LONE_LETTER = re.compile(r"(?<![^\W_])[^\W\d_](?![^\W_])")
+
+
+@functools.cache
+def _grade_1(word: str, table: Table) -> str:
+    """A word with a lone letter ("C++", "e.g.") that contracted UEB writes so that it reads back
+    as another word (the letter as its wordsign: "can", "go"): its braille with the grade 1 symbol
+    (or word) indicator that reads back right; "" for every other word."""
+    if table.system != "ueb" or table.contraction == "no" or not LONE_LETTER.search(word) or not word.isascii():
+        return ""
+    said = louis([word], table.tables)[0]
+    if louis([said], table.tables, backward=True)[0] == word:
+        return ""
+    return next((f"{indicator}{said}" for indicator in (";", ";;")
+                 if louis([f"{indicator}{said}"], table.tables, backward=True)[0] == word), "")
+
+
+def _foreign(text: str, script: str, table: Table, say: Words, noted: set[str] | None, notes: list[str]) -> str:
+    """Words in another script in that script's braille, a transcriber's note on it added to
+    `notes` the first time; named in a note where no table writes them."""
+    foreign = script_table(script)
+    said = written(text, foreign) if foreign else ""
+    if not said:
+        name = script_name(script, say)
+        note = say(N_("(words in {script} script)"), script=name) if name else say(N_("(words in another script)"))
+        return louis([note], table.tables)[0]
+    if noted is not None and script not in noted:
+        noted.add(script)
+        notes.append(_transcribers_note(say(N_("words in {script} script are in {language} braille"),
+                                            script=script_name(script, say),
+                                            language=braille_language(foreign, script, say)), table))
+    return said
+
+
+def _transcribers_note(note: str, table: Table) -> str:
+    """A transcriber's note between UEB's indicators (in another code, in parentheses)."""
+    if table.system == "ueb":
+        return f"{TN_OPEN}{louis([note], table.tables)[0]}{TN_CLOSE}"
+    return louis([f"({note})"], table.tables)[0]
+
+
+def written(text: str, table: Table) -> str:
+    """Text in another script's table, its optional vowel marks left out if the table has no cells
+    for them; "" when the table cannot write it without an escape."""
+    for attempt in (text, "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.category(c).startswith("M"))):
+        said = louis([attempt], table.tables)[0]
+        if said and not ESCAPE.search(said) and all(cell in unicode_cells() for cell in said):
+            return said
+    return ""
+
+
+def script_name(script: str, say: Words) -> str:
+    """A script's name in the handout's language ("Arabic", Spanish "árabe"), from CLDR."""
+    code = OTHER_SCRIPTS.get(script, ("",))[0]
+    return _cldr(say.language).scripts.get(code, "") if code else ""
+
+
+def braille_language(table: Table, script: str, say: Words) -> str:
+    """The language a table is the braille of, in the handout's language ("Arabic" braille)."""
+    language = table_metadata().get(table.file, {}).get("language", "").split("-")[0].lower()
+    names = _cldr(say.language).languages
+    if language == "cmn" or language not in names or language == "en":
+        language = OTHER_SCRIPTS[script][1][0]
+    return names.get(language, "") or names.get(OTHER_SCRIPTS[script][1][-1], script.title())
+
+
+@functools.cache
+def _cldr(language: str) -> Any:
+    """Babel's locale data for a language (English when it has none)."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(language)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+# An emoji's skin tone, variation selectors, keycap and tag characters: parts of one emoji, never said.
+EMOJI_PARTS = re.compile("[\ufe0e\ufe0f\u20e3\U0001F3FB-\U0001F3FF\U000E0020-\U000E007F]")
+ZWJ = "\u200d"
+
+
 def writable(text: str, table: Table, say: Words) -> str:
-    """Text the table can write in ASCII braille: a symbol it has no cell for becomes its name in the
-    handout's language (or, for one no list names, leaves the line), never an escape or a cell
-    outside ASCII braille."""
-    for char in sorted({c for c in text if not c.isascii() and not unicodedata.category(c).startswith(("L", "M", "N"))}):
+    """Text the table can write in ASCII braille: an emoji by its name (one name for a zero-width-
+    joined sequence), a symbol it has no cell for by its name in the handout's language (or, for
+    one no list names, left out), joiners and other invisible format characters dropped, a letter
+    with a mark the table has no cell for written without that mark; never an escape."""
+    text = _emoji_named(text, table, say)
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf" and not EMOJI_PARTS.match(c)
+                   and not (0xE0100 <= ord(c) <= 0xE01EF))
+    for char in sorted({c for c in text if not c.isascii() and not unicodedata.category(c).startswith(("L", "N"))}):
         if _drawable(char, table.tables):
             continue
         name = say(SYMBOL_WORDS[char]) if SYMBOL_WORDS.get(char) else ""
-        if not name and say.language == "en" and not say.fallback and unicodedata.category(char) == "So":
-            name = f"({unicodedata.name(char, '').lower()})"  # an emoji by its name, as the narration says it
-        text = text.replace(char, f" {name} " if name else " ")
+        text = text.replace(char, "" if unicodedata.category(char).startswith("M") else f" {name} " if name else " ")
+    for char in sorted({c for c in text if c.isalpha() and not c.isascii() and not _drawable(c, table.tables)}):
+        bare = "".join(c for c in unicodedata.normalize("NFD", char) if _drawable(c, table.tables) or c.isascii())
+        text = text.replace(char, bare)
     return text
+
+
+def _emoji_named(text: str, table: Table, say: Words) -> str:
+    """Each emoji the table cannot write as its Unicode name in parentheses, as the narration says
+    it (in English; in another language left out, as the narration leaves it unsaid); a sequence
+    joined by zero-width joiners ("man, woman, girl") is one emoji with one name."""
+    out: list[str] = []
+    at = 0
+    while at < len(text):
+        char = text[at]
+        if not _emoji(char, table):
+            out.append(char)
+            at += 1
+            continue
+        end, names = at + 1, [unicodedata.name(char, "").lower()]
+        while True:
+            while end < len(text) and EMOJI_PARTS.match(text[end]):
+                end += 1
+            if end + 1 < len(text) and text[end] == ZWJ and _emoji(text[end + 1], table):
+                names.append(unicodedata.name(text[end + 1], "").lower())
+                end += 2
+                continue
+            break
+        named = ", ".join(n for n in names if n)
+        out.append(f" ({named}) " if named and say.language == "en" and not say.fallback else " ")
+        at = end
+    return "".join(out)
+
+
+def _emoji(char: str, table: Table) -> bool:
+    """Whether a character is a pictograph the table has no cell for."""
+    return unicodedata.category(char) == "So" and not char.isascii() and not _drawable(char, table.tables)
 
 
 @functools.cache
 def _drawable(char: str, tables: str) -> bool:
     """Whether the tables write this character in ASCII braille cells, without an escape."""
     said = louis([f"a{char}a"], tables)[0]
-    return not re.search(r"\\[xXyY][0-9A-Fa-fJ]", said) and all(cell in unicode_cells() for cell in said)
+    return not ESCAPE.search(said) and all(cell in unicode_cells() for cell in said)
 
 
 @functools.cache
@@ -385,8 +632,9 @@ def edition(doc: Document, table: Table) -> list[list[str]]:
     front_print = [meta.title, meta.subtitle, meta.publisher, say.date(meta.date), table.code(say), say("Contents"),
                    say("Transcriber's note: this braille edition was made automatically from the same source as the "
                        "print handout. It holds the full text of every question, then the words to know.")]
-    said = louis([writable(text, table, say) for text in [text for _kind, text in blocks] + front_print], table.tables)
-    body, front = said[: len(blocks)], dict(zip(FRONT, said[len(blocks):]))
+    noted: set[str] = set()  # scripts whose transcriber's note has been given, in reading order
+    front = dict(zip(FRONT, brailled(front_print, table, say, noted)))
+    body = brailled([text for _kind, text in blocks], table, say, noted)
     body_pages = Pages()
     starts = lay_out_body(blocks, body, body_pages)
     questions = [index for index, (kind, _text) in enumerate(blocks) if kind == "question"]
