@@ -117,6 +117,7 @@ class Metadata:
     keywords: tuple[str, ...] = ()
     glossary: dict[str, str] = field(default_factory=dict)
     translation_of: str = ""  # the identifier of the edition this one translates
+    pronounce: dict[str, str] = field(default_factory=dict)  # word: /IPA/ or respelling (language.pronunciation)
 
 
 @dataclass(frozen=True)

@@ -220,8 +220,8 @@ def _transcript_words(vtt: Path, section: Section, passages: tuple[str, ...], la
         return f"{vtt.name} missing"
     cues = [block.split("\n", 2)[2] for block in vtt.read_text(encoding="utf-8").split("\n\n")
             if block.count("\n") >= 2 and " --> " in block.split("\n")[1]]
-    title = spoken(section.title, say, other_scripts=True) if say else section.title
-    said = tuple(spoken(p, say, other_scripts=True) for p in passages) if say else passages
+    title = spoken(section.title, say) if say else section.title
+    said = tuple(spoken(p, say) for p in passages) if say else passages
     verdict = judge(title, said, bool(cues) and in_order_ratio(title, cues[0]) >= 0.99,
                     html.unescape(" ".join(cues)), scripts)
     report.figures.setdefault("transcript", {})[label] = verdict.detail

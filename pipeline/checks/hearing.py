@@ -27,6 +27,7 @@ from typing import Callable
 from ..engine.cache import check_memo
 from ..model import Document
 from ..language.narration import spoken
+from ..language.pronunciation import IPA_TO_ARPABET, Lexicon, ipa_arpabet, lexicon_for, pronouncing_dictionary
 from ..model import Section
 from ..language.words import words_for
 
@@ -35,20 +36,6 @@ COMMON_WORDS = 3000      # the commonest English words (wordfreq) the model may 
 COMMON_SHARE = 0.15      # their share of the unigram probability
 ESPEAK_VOICE = "en-us"
 ESPEAK_ALL = True
-
-# espeak-ng's IPA (as `espeak-ng --ipa --sep=' '` writes it for US English) in the recogniser's
-# ARPAbet phones. Stress and length marks are dropped first; a unit not listed is dropped.
-IPA_TO_ARPABET = {
-    "i": "IY", "iː": "IY", "ɪ": "IH", "ᵻ": "IH", "e": "EH", "ɛ": "EH", "æ": "AE", "a": "AA", "ɑ": "AA", "ɑː": "AA",
-    "ɒ": "AA", "ɔ": "AO", "ɔː": "AO", "o": "OW", "oʊ": "OW", "əʊ": "OW", "ʊ": "UH", "u": "UW", "uː": "UW",
-    "ʌ": "AH", "ə": "AH", "ɐ": "AH", "ɚ": "ER", "ɜ": "ER", "ɜː": "ER", "ɝ": "ER", "eɪ": "EY", "aɪ": "AY",
-    "ɔɪ": "OY", "aʊ": "AW", "ɪɹ": "IH R", "ɛɹ": "EH R", "ʊɹ": "UH R", "ɑːɹ": "AA R", "ɔːɹ": "AO R", "oːɹ": "AO R",
-    "iə": "IY AH", "əl": "AH L", "l̩": "AH L", "n̩": "AH N", "m̩": "AH M",
-    "p": "P", "b": "B", "t": "T", "d": "D", "k": "K", "ɡ": "G", "g": "G", "f": "F", "v": "V", "θ": "TH",
-    "ð": "DH", "s": "S", "z": "Z", "ʃ": "SH", "ʒ": "ZH", "h": "HH", "tʃ": "CH", "dʒ": "JH", "m": "M", "n": "N",
-    "ŋ": "NG", "l": "L", "ɹ": "R", "r": "R", "w": "W", "ʍ": "W", "j": "Y", "x": "K", "ɾ": "T", "ʔ": "T",
-}
-
 
 @dataclass(frozen=True)
 class Model:
@@ -73,9 +60,10 @@ def model_for(doc: Document) -> Model:
     """The dictionary and language model of a handout (English only: the recogniser's language)."""
     sentences = handout_sentences(doc)
     counts = Counter(word for sentence in sentences for word in sentence)
-    common = [w for w in _common_words() if w in _cmu()]
+    common = [w for w in _common_words() if w in pronouncing_dictionary()]
     vocabulary = sorted(set(counts) | set(common))
     known = pronounce(vocabulary, set(counts) if ESPEAK_ALL else None)
+    _with_lexicon(known, lexicon_for(doc.meta.lang, doc.meta.pronounce).used_in(" ".join(counts)))
     sentences = [[w for w in sentence if w in known] for sentence in sentences]
     return Model(_dictionary_text(known), _arpa(sentences, [w for w in common if w in known]))
 
@@ -137,7 +125,7 @@ def pronounce(words: list[str], voiced: set[str] | None = None) -> dict[str, lis
     """Each word's pronunciations (ARPAbet phone strings): the CMU dictionary's, then, for the words
     in `voiced` (those the voice says) and for any word CMU lacks, espeak-ng's: the phonemizer the
     voices use, so the recogniser expects the word as the voice says it."""
-    cmu = _cmu()
+    cmu = pronouncing_dictionary()
     found = {w: list(cmu[w]) for w in words if w in cmu}
     asked = [w for w in words if w not in found or (voiced is not None and w in voiced)]
     for word, phones in zip(asked, _espeak(tuple(asked))):
@@ -146,17 +134,16 @@ def pronounce(words: list[str], voiced: set[str] | None = None) -> dict[str, lis
     return found
 
 
-@functools.cache
-def _cmu() -> dict[str, list[str]]:
-    """The recogniser's own pronouncing dictionary (CMU, as pocketsphinx ships it)."""
-    from pocketsphinx import get_model_path
-
-    entries: dict[str, list[str]] = defaultdict(list)
-    with open(Path(get_model_path()) / "en-us" / "cmudict-en-us.dict", encoding="utf-8") as handle:
-        for line in handle:
-            head, _, phones = line.strip().partition(" ")
-            entries[re.sub(r"\(\d+\)$", "", head)].append(phones.strip())
-    return dict(entries)
+def _with_lexicon(known: dict[str, list[str]], lexicon: Lexicon) -> None:
+    """Each lexicon word also as the voice was told to say it (its IPA, or its respelling as
+    espeak-ng says it), so the recogniser expects what it hears."""
+    entries = [(word, entry) for word, entry in lexicon.entries.items() if word in known and WORD.fullmatch(word)]
+    respelt = [entry.respelling.replace("-", " ").lower() for _word, entry in entries if not entry.ipa]
+    by_espeak = iter(_espeak(tuple(respelt)))
+    for word, entry in entries:
+        phones = ipa_arpabet(entry.ipa) if entry.ipa else next(by_espeak)
+        if phones and phones not in known[word]:
+            known[word].insert(0, phones)
 
 
 @functools.cache
@@ -240,8 +227,8 @@ def expected_words(doc: Document, section: Section, plain: bool) -> list[list[st
     say = words_for(doc.meta.lang)
     opening = say("Section {number} of {total}.", number=section.number, total=len(doc.sections)) + f" {section.title}"
     running, *asides = section.plain_passages if plain else section.full_passages
-    return [said_words(spoken(f"{opening} {running}", say, other_scripts=True)),
-            *(said_words(spoken(aside, say, other_scripts=True)) for aside in asides)]
+    return [said_words(spoken(f"{opening} {running}", say)),
+            *(said_words(spoken(aside, say)) for aside in asides)]
 
 
 def likeliest(heard: list[str], candidates: dict[str, list[list[str]]], meaningful: Callable[[str], bool]) -> str:

@@ -11,6 +11,7 @@ text that extracts in reading order.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -156,19 +157,38 @@ def body_text(body: pdfplumber.page.Page) -> str:
     row (line by line would interleave the lines of cells that wrap side by side)."""
     tables = sorted(body.find_tables(), key=lambda table: table.bbox[1])
     if not tables:
-        return body.extract_text() or ""
+        return on_baselines(body)
     parts, top = [], 0.0
     width, height = float(body.width), float(body.height)
     for table in tables:
         _x0, table_top, _x1, bottom = (min(max(float(v), 0.0), height) for v in table.bbox)
         if table_top > top:
-            parts.append(body.crop((0, top, width, table_top)).extract_text() or "")
-        rows = table.extract()
-        parts.append("\n".join(" ".join(" ".join((cell or "").split()) for cell in row) for row in rows))
+            parts.append(on_baselines(body.crop((0, top, width, table_top))))
+        parts.append("\n".join(" ".join(_cell_text(body, cell) for cell in row.cells) for row in table.rows))
         top = max(top, bottom)
     if top < height:
-        parts.append(body.crop((0, top, width, height)).extract_text() or "")
+        parts.append(on_baselines(body.crop((0, top, width, height))))
     return "\n".join(part for part in parts if part.strip())
+
+
+def _cell_text(body: pdfplumber.page.Page, cell: tuple[float, float, float, float] | None) -> str:
+    """One table cell's text on one line."""
+    return " ".join(on_baselines(body.crop(cell)).split()) if cell else ""
+
+
+def on_baselines(body: pdfplumber.page.Page) -> str:
+    """The text line by line, a line being the characters drawn on one baseline (their text
+    matrix's y): a word from another font (Arabic from Noto inside Atkinson's line) has its top 8 pt
+    lower, which pdfplumber's top-based lines took for a line of its own (and the check for a
+    missing word)."""
+    lines: dict[float, list[dict[str, Any]]] = defaultdict(list)
+    for char in body.chars:
+        lines[round(float(char["matrix"][5]), 1)].append(char)
+    chars = []
+    for line in lines.values():
+        top, bottom = min(float(c["top"]) for c in line), max(float(c["bottom"]) for c in line)
+        chars += [{**c, "top": top, "bottom": bottom, "doctop": float(c["doctop"]) - float(c["top"]) + top} for c in line]
+    return pdfplumber.utils.extract_text(chars) or ""
 
 
 def read_outline(reader: PdfReader) -> list[Bookmark]:

@@ -36,9 +36,10 @@ from ..config import setting
 from ..errors import PipelineError
 from ..engine.lanes import Lanes
 from ..manifest import Clip as ManifestClip, Manifest, Recording
-from ..language.words import N_
+from ..language.pronunciation import lexicon_for
+from ..language.words import N_, words_for
 from ..model import Document, Section, Utterance
-from ..audio.speech import Engine
+from ..audio.speech.narrator import Narrator
 
 NAME = "audio"
 LABEL = N_("audio recording")
@@ -166,7 +167,7 @@ def section_file(section: Section, suffix: str = ".mp3") -> str:
 def build(doc: Document, out_dir: Path, options) -> Manifest:
     """Synthesise (or reuse) every section in both renditions, master and encode it (or reuse
     that), and write each narration's files in its folder."""
-    engine = speech.get(options.value("engine"), doc.meta.lang, options.value("rate_wpm"), options.lanes.width)
+    engine = narrator_for(doc, options)
     options.progress(doc.name, f"audio: {doc.meta.lang} is read by {engine.name} ({engine.voice})"
                                + (" as [tool.pipeline.voices] says" if options.value("engine") == speech.AUTO else ""))
     started = time.perf_counter()
@@ -190,6 +191,15 @@ def build(doc: Document, out_dir: Path, options) -> Manifest:
         _recording(rendition, track) for rendition in RENDITIONS for track in tracks[rendition.name]))
 
 
+def narrator_for(doc: Document, options) -> Narrator:
+    """The handout's narrator: the engine for its language, its lexicon (the project's and its own
+    `pronounce:`), and voices for words in another script."""
+    engine = speech.get(options.value("engine"), doc.meta.lang, options.value("rate_wpm"), options.lanes.width)
+    lexicon = lexicon_for(doc.meta.lang, doc.meta.pronounce)
+    unvoiced = words_for(doc.meta.lang)("(words in another script)")
+    return Narrator(engine, doc.meta.lang, lexicon, options.value("rate_wpm"), unvoiced)
+
+
 def _recording(rendition: Rendition, track: Track) -> Recording:
     """A section's recording as the page and the e-book are handed it (what timings.json records too)."""
     section = track.narration.section
@@ -198,7 +208,7 @@ def _recording(rendition: Rendition, track: Track) -> Recording:
                      tuple(ManifestClip(c.target, c.begin, c.end) for c in track.narration.clips))
 
 
-def _tracks(doc: Document, engine: Engine, options, scratch: Path) -> dict[str, list[Track]]:
+def _tracks(doc: Document, engine: Narrator, options, scratch: Path) -> dict[str, list[Track]]:
     """Every section's track in every rendition. Utterances are spoken one per lane in reading order,
     the full text first (so even a single edited section uses every core it may), and each section
     is mastered as soon as its speech is in. The first failure stops the rest."""
@@ -223,14 +233,14 @@ def _track(narration: Callable[[], Narration], cache: Cache, scratch: Path) -> T
     return Track(spoken, _encoded(spoken, cache, scratch))
 
 
-def narration_key(utterances: tuple[Utterance, ...], engine: Engine, rate_wpm: int) -> str:
+def narration_key(utterances: tuple[Utterance, ...], engine: Narrator, rate_wpm: int) -> str:
     """What decides a section's raw speech: its script, the engine, voice, rate and pipeline version."""
-    script = [[u.target, u.text, u.pause_ms] for u in utterances]
+    script = [[u.target, engine.plan(u.text), u.pause_ms] for u in utterances]
     return fingerprint(KIND, script, engine.name, engine.voice, engine.settings, rate_wpm,
                        setting("voice_words_max"), narration.BREATH_PAUSE_MS, __version__)
 
 
-def _narration(doc: Document, section: Section, rendition: Rendition, engine: Engine, options,
+def _narration(doc: Document, section: Section, rendition: Rendition, engine: Narrator, options,
                voices: Voices) -> Callable[[], Narration]:
     """The section's raw speech in one rendition: from the cache now, or a promise of its utterances
     (cached or queued on the voices)."""
@@ -265,12 +275,12 @@ class Spoken:
     seconds: float
 
 
-def utterance_key(text: str, engine: Engine, rate_wpm: int) -> str:
+def utterance_key(text: str, engine: Narrator, rate_wpm: int) -> str:
     """What decides one utterance's sound: its words, the engine, voice, rate and pipeline version."""
-    return fingerprint(UTTERANCE, text, engine.name, engine.voice, engine.settings, rate_wpm, __version__)
+    return fingerprint(UTTERANCE, engine.plan(text), rate_wpm, __version__)
 
 
-def _utterance(text: str, engine: Engine, rate_wpm: int, cache: Cache, voices: Voices) -> Callable[[], Spoken]:
+def _utterance(text: str, engine: Narrator, rate_wpm: int, cache: Cache, voices: Voices) -> Callable[[], Spoken]:
     """One utterance's speech, to be waited for: a long sentence is voiced in breath groups (each
     cached and spoken in a lane of its own) joined by short pauses, so no voice is ever handed more
     than `voice_words_max` words and memory stays flat whatever the source's sentences."""
@@ -281,7 +291,7 @@ def _utterance(text: str, engine: Engine, rate_wpm: int, cache: Cache, voices: V
     return lambda: _with_breaths([part.result() for part in parts])
 
 
-def _breath_group(text: str, engine: Engine, rate_wpm: int, cache: Cache, voices: Voices) -> Future[Spoken]:
+def _breath_group(text: str, engine: Narrator, rate_wpm: int, cache: Cache, voices: Voices) -> Future[Spoken]:
     """Speech of one breath group: from the cache (so a fixed typo re-speaks only its words), being
     spoken already in this build, or queued on the voices, spoken in a lane."""
     key = utterance_key(text, engine, rate_wpm)
@@ -322,7 +332,7 @@ def _with_breaths(parts: list[Spoken]) -> Spoken:
     return Spoken(pcm, rate, sum(part.seconds for part in parts))
 
 
-def _speak(engine: Engine, text: str, key: str, cache: Cache) -> Spoken:
+def _speak(engine: Narrator, text: str, key: str, cache: Cache) -> Spoken:
     """Synthesise one utterance, keep it in the cache, and note the engine time it took."""
     started = time.perf_counter()
     speech_ = engine.synthesize(text)
@@ -332,7 +342,7 @@ def _speak(engine: Engine, text: str, key: str, cache: Cache) -> Spoken:
     return spoken
 
 
-def _store(doc: Document, section: Section, rendition: Rendition, key: str, engine: Engine, spoken: list[Spoken],
+def _store(doc: Document, section: Section, rendition: Rendition, key: str, engine: Narrator, spoken: list[Spoken],
            cache: Cache) -> Narration:
     """Join a section's utterances with the script's pauses, store them in the cache and log it."""
     pcm, rate, clips = _joined(rendition.script(section), spoken)
@@ -409,7 +419,7 @@ def _encoded_from(mp3: Path, m4a: Path, record: dict) -> Encoded:
     return Encoded(mp3, m4a, record["samples"], record["mp3_packets"], record["aac_packets"])
 
 
-def _section_files(doc: Document, tracks: list[Track], engine: Engine, audio_dir: Path, scratch: Path) -> list[str]:
+def _section_files(doc: Document, tracks: list[Track], engine: Narrator, audio_dir: Path, scratch: Path) -> list[str]:
     """NN-ID.mp3 per section: the cached encoding with the section's own tags."""
     names = []
     for track in tracks:
@@ -442,7 +452,7 @@ def _chapters(tracks: list[Track], counts: list[int], joined: list[audio_ffmpeg.
             for t, b, e in zip(tracks, starts, ends)]
 
 
-def _whole_narration(doc: Document, rendition: Rendition, tracks: list[Track], engine: Engine, audio_dir: Path,
+def _whole_narration(doc: Document, rendition: Rendition, tracks: list[Track], engine: Narrator, audio_dir: Path,
                      scratch: Path) -> list[str]:
     """NAME.mp3 (ID3 chapters) and, for the full text, NAME.m4b (MP4 chapters): the encoded sections
     joined, not re-encoded."""
@@ -460,7 +470,7 @@ def _whole_narration(doc: Document, rendition: Rendition, tracks: list[Track], e
     return [whole[0].name for whole in wholes]
 
 
-def _join_whole(doc: Document, rendition: Rendition, tracks: list[Track], engine: Engine, out: Path, muxer: str,
+def _join_whole(doc: Document, rendition: Rendition, tracks: list[Track], engine: Narrator, out: Path, muxer: str,
                 parts: list[tuple[Path, int]], options: tuple[str, ...]) -> Path:
     """One whole narration: the parts joined, its chapters read from the join, tags and chapters added."""
     joined = audio_ffmpeg.join([path for path, _ in parts], out.with_name("joined-" + out.name), muxer)
@@ -505,7 +515,7 @@ def _playlist(doc: Document, tracks: list[Track], audio_dir: Path) -> str:
     return name
 
 
-def _timings(engine: Engine, rate_wpm: int, tracks: list[Track], audio_dir: Path) -> str:
+def _timings(engine: Narrator, rate_wpm: int, tracks: list[Track], audio_dir: Path) -> str:
     """timings.json: per section its file, duration and utterance clips (read by EPUB Media Overlays)."""
     rate = int(setting("sample_rate"))
     sections = [

@@ -35,6 +35,7 @@ from .. import fonts, formats
 from ..engine.cache import write_atomic
 from ..config import STYLES_DIR
 from ..errors import PipelineError
+from ..language.pronunciation import Lexicon, lexicon_for
 from ..language.words import N_, language_name, words_for
 from ..manifest import Manifest
 from ..rendering import section_html
@@ -64,6 +65,7 @@ GLOSSARY_TITLE = N_("Words to know")
 PLAIN_TITLE = N_("In plain words")
 COVER_IMAGE_PATH = "images/cover.svg"
 COVER_PAGE_PATH = "cover.xhtml"
+LEXICON_PATH = "lexicon.pls"
 NAV_NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
 
 
@@ -112,7 +114,7 @@ class Writer(epub.EpubWriter):
         super()._write_opf_file(root)
 
     def _get_nav(self, item: epub.EpubNav) -> bytes:
-        """The nav document with `hidden` on its landmarks and EPUB 3 landmark names."""
+        """The nav document with `hidden` on its landmarks, EPUB 3 landmark names and the pronunciation lexicon's link."""
         root = etree.fromstring(super()._get_nav(item))
         epub_type = f"{{{NAV_NS['epub']}}}type"
         for landmarks in root.xpath("//x:nav[@epub:type='landmarks']", namespaces=NAV_NS):
@@ -121,6 +123,9 @@ class Writer(epub.EpubWriter):
                 link.set(epub_type, "titlepage")
         for title in root.xpath("//x:nav[@epub:type='toc']/x:h2", namespaces=NAV_NS):
             title.tag = f"{{{NAV_NS['x']}}}h1"  # the page's one top heading, as in every other document
+        head = root.find("x:head", NAV_NS)
+        for link in (link for link in item.links if link.get("rel") == "pronunciation"):
+            etree.SubElement(head, f"{{{NAV_NS['x']}}}link", {k: v for k, v in link.items()})
         body = root.find("x:body", NAV_NS)
         main = etree.SubElement(body, f"{{{NAV_NS['x']}}}main")
         main.extend([child for child in body if child is not main])
@@ -218,6 +223,11 @@ def assemble(doc: Document, narrations: dict[str, list[Narration]]) -> epub.Epub
         book.add_metadata(None, "meta", clock(total), {"property": "media:duration"})
         book.add_metadata(None, "meta", ACTIVE_CLASS, {"property": "media:active-class"})
     words = [book.add_item(glossary_page(doc, uses))] if doc.meta.glossary else []
+    lexicon = book_lexicon(doc)
+    if lexicon:
+        book.add_item(epub.EpubItem(uid="lexicon", file_name=LEXICON_PATH, media_type="application/pls+xml",
+                                    content=lexicon.pls().encode("utf-8")))
+        nav.add_link(href=LEXICON_PATH, rel="pronunciation", type="application/pls+xml", hreflang=lexicon.lang)
     book.toc = chapters + words
     book.spine = [cover, nav, *chapters, *words]
     book.guide = [
@@ -226,6 +236,21 @@ def assemble(doc: Document, narrations: dict[str, list[Narration]]) -> epub.Epub
         {"type": "text", "href": chapters[0].file_name, "title": doc.sections[0].title},
     ] + [{"type": "glossary", "href": GLOSSARY_PATH, "title": say(GLOSSARY_TITLE)} for _ in words]
     return book
+
+
+def book_lexicon(doc: Document) -> Lexicon:
+    """How the book's words are said (the project's lexicon and the source's `pronounce:`, the
+    entries the book uses): carried as a PLS file a reading app's voice reads."""
+    return lexicon_for(doc.meta.lang, doc.meta.pronounce).used_in(doc.text)
+
+
+def head_links(doc: Document, up: str = "") -> str:
+    """A content document's links: the style sheet and, when the book has one, the pronunciation lexicon."""
+    links = f'<link rel="stylesheet" type="text/css" href="{up}{CSS_PATH}"/>\n'
+    if book_lexicon(doc):
+        links += (f'<link rel="pronunciation" type="application/pls+xml" hreflang="{escape(doc.meta.lang, quote=True)}" '
+                  f'href="{up}{LEXICON_PATH}"/>\n')
+    return links
 
 
 def embed_fallbacks(book: epub.EpubBook, doc: Document) -> bytes:
@@ -335,7 +360,7 @@ def chapter(doc: Document, section: Section, owners: dict[str, str],
         f'{plain}\n</section>\n'
         f"</section>\n</main>"
     )
-    head = f'<link rel="stylesheet" type="text/css" href="../{CSS_PATH}"/>\n'
+    head = head_links(doc, "../")
     page = document(doc, body, title=section.title, head=head, xhtml=True)
     return ContentDocument(uid=f"chapter-{section.id}", file_name=path, title=section.title,
                            lang=doc.meta.lang, content=well_formed(page, path))
@@ -363,7 +388,7 @@ def glossary_page(doc: Document, uses: dict[str, list[tuple[Section, str]]]) -> 
         f'<h1 id="words-to-know"{say.xml_lang_attr}>{escape(say(GLOSSARY_TITLE))}</h1>\n<dl>\n' + "\n".join(entries)
         + "\n</dl>\n</section>\n</main>"
     )
-    head = f'<link rel="stylesheet" type="text/css" href="{CSS_PATH}"/>\n'
+    head = head_links(doc)
     page = document(doc, body, title=say(GLOSSARY_TITLE), head=head, xhtml=True)
     return ContentDocument(uid="glossary", file_name=GLOSSARY_PATH, title=say(GLOSSARY_TITLE), lang=doc.meta.lang,
                            content=well_formed(page, GLOSSARY_PATH))
@@ -416,7 +441,7 @@ def cover_page(doc: Document) -> bytes:
                           f"{escape(language_name(e.lang))}</span>" for e in doc.editions)
         lines.append(f'<p class="editions"><span{say.xml_lang_attr}>{escape(say("Also in:"))}</span> {names}</p>')
     lines.append("</main>")
-    head = f'<link rel="stylesheet" type="text/css" href="{CSS_PATH}"/>\n'
+    head = head_links(doc)
     page = document(doc, "\n".join(lines), title=meta.title, head=head, xhtml=True)
     return well_formed(page, COVER_PAGE_PATH)
 

@@ -16,6 +16,8 @@ The rules, in the order a section is read:
   before the plain text explains it.
 - `question-heading` (warning): a heading that is not a question (it is an FAQ).
 - `alt-text` (error): a picture without alt text.
+- `pronounce` (warning): an English word the voice must guess at, in no pronouncing dictionary,
+  the project's lexicon (`lexicon/pronunciations-en.tsv`) or the source's `pronounce:`.
 
 A source that cannot be read at all is one `error source:` line and exit 2.
 """
@@ -32,6 +34,7 @@ from pathlib import Path
 from wordfreq import zipf_frequency
 
 from . import facts as facts_of, readability, scripts
+from .pronunciation import lexicon_for, unsure
 from ..config import setting
 from ..errors import SourceError
 from ..model import Document, Section
@@ -131,6 +134,7 @@ def lint(path: Path) -> list[Finding]:
         findings += fact_rule(path, doc, section, full, plain)
         findings += plain_rules(path, doc, section, plain)
     findings += glossary_rules(path, doc, lines, {sid: plain for sid, (_, plain) in stretches.items()})
+    findings += pronunciation_rule(path, doc, text)
     return sorted(findings, key=lambda f: (f.line, f.column, f.rule))
 
 
@@ -383,6 +387,25 @@ def glossary_rules(path: Path, doc: Document, lines: list[str], plain: dict[str,
             findings.append(Finding(str(path), line, 1, "warning", "glossary-order",
                                     f"'{term}' is used here before the plain text explains it (line {later}); "
                                     "explain it at its first use"))
+    return findings
+
+
+def pronunciation_rule(path: Path, doc: Document, text: str) -> list[Finding]:
+    """Each word an English voice would have to guess at, once, where the body first uses it."""
+    if primary(doc.meta.lang) != "en":
+        return []
+    lexicon = lexicon_for(doc.meta.lang, doc.meta.pronounce)
+    body = text.find("\n---", 3) + 4
+    findings, seen = [], set()
+    for match in re.finditer(r"(?<![\w/.@#-])[A-Za-z]+(?![\w/@-])", text[body:]):
+        word = match.group()
+        if word.lower() in seen or not unsure(word, lexicon):
+            continue
+        seen.add(word.lower())
+        line, column = position(text, body + match.start())
+        findings.append(Finding(str(path), line, column, "warning", "pronounce",
+                                f"'{word}' is in no dictionary or lexicon: say how it is said in `pronounce:` "
+                                f"(IPA between slashes or a respelling like lim-fuh-DEE-muh)"))
     return findings
 
 

@@ -102,13 +102,12 @@ def _time(match: re.Match[str], say: Words) -> str:
     return say("{time} a m", time=time) if half == "a" else say("{time} p m", time=time)
 
 
-def spoken(text: str, say: Words | None = None, other_scripts: bool = False) -> str:
+def spoken(text: str, say: Words | None = None) -> str:
     """Text rewritten for the ear: numbers, symbols and dashes said as words, quotes dropped, an
     emoji named (in English; a handout in another language leaves it unsaid, rather than say an
-    English name inside it). With `other_scripts` (the check's view of what must be said), words in
-    another script stay as written instead of being named as such."""
+    English name inside it). Words in another script stay as written: the narrator gives them to a
+    voice that reads that script."""
     say = say or words_for("en")
-    text = text if other_scripts else _other_scripts(text, say)
     text = "".join(_heard(char, say) for char in text)
     for pattern, replacement in spoken_forms(say):
         text = pattern.sub(replacement, text)
@@ -116,48 +115,6 @@ def spoken(text: str, say: Words | None = None, other_scripts: bool = False) -> 
     if text and text[-1] not in ".?!":
         text += "."
     return text
-
-
-def _other_scripts(text: str, say: Words) -> str:
-    """Words in a script the voice does not read (Arabic inside an English handout) said as what
-    they are, not spelt out letter by letter."""
-    out: list[str] = []
-    run = False
-    for char in text:
-        foreign = _foreign(char, say.lang)
-        if foreign or (run and (char.isspace() or unicodedata.category(char).startswith("M"))):
-            if not run:
-                out.append(" " + say("(words in another script)") + " ")
-            run = True
-            continue
-        run = False
-        out.append(char)
-    return "".join(out)
-
-
-def _foreign(char: str, lang: str = "en") -> bool:
-    """A letter of a script the handout's language is not written in (Arabic in an English handout;
-    Cyrillic is a Russian handout's own)."""
-    if not unicodedata.category(char).startswith("L"):
-        return False
-    return unicodedata.name(char, "LATIN").split()[0] not in native_scripts(lang)
-
-
-# ISO 15924 script codes (as Babel's likely subtags give them) → the first word of Unicode's letter names.
-SCRIPT_NAMES = {"Latn": ("LATIN",), "Cyrl": ("CYRILLIC",), "Arab": ("ARABIC",), "Hebr": ("HEBREW",),
-                "Grek": ("GREEK",), "Hans": ("CJK",), "Hant": ("CJK",), "Jpan": ("CJK", "HIRAGANA", "KATAKANA"),
-                "Kore": ("HANGUL", "CJK"), "Deva": ("DEVANAGARI",), "Thai": ("THAI",), "Ethi": ("ETHIOPIC",),
-                "Armn": ("ARMENIAN",), "Geor": ("GEORGIAN",), "Beng": ("BENGALI",), "Khmr": ("KHMER",)}
-
-
-@functools.cache
-def native_scripts(lang: str) -> frozenset[str]:
-    """The scripts a language is written in (Latin always counts: names, units, brands), by its likely script."""
-    from babel.core import get_global
-
-    likely = get_global("likely_subtags").get(lang.replace("-", "_").split("_")[0].lower(), "")
-    parts = likely.split("_")
-    return frozenset({"LATIN", *(SCRIPT_NAMES.get(parts[1], ()) if len(parts) > 1 else ())})
 
 
 def _heard(char: str, say: Words) -> str:
@@ -201,7 +158,8 @@ def _labelled(piece: Piece, say: Words | None) -> str:
     if not piece.marker:
         return ""
     if piece.step:
-        return (say or words_for("en"))("Step {number}.", number=piece.marker.rstrip(".")) + " "
+        say = say or words_for("en")
+        return say("Step {number}.", number=piece.marker.rstrip(".")) + " "
     return piece.marker + " "
 
 

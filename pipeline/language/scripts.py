@@ -10,6 +10,7 @@ every report names the unit.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -43,3 +44,67 @@ def units(text: str) -> list[str]:
         else:
             found.append(token)
     return found
+
+
+# ISO 15924 script codes (as Babel's likely subtags give them) → the first word of Unicode's letter names.
+SCRIPT_NAMES = {"Latn": ("LATIN",), "Cyrl": ("CYRILLIC",), "Arab": ("ARABIC",), "Hebr": ("HEBREW",),
+                "Grek": ("GREEK",), "Hans": ("CJK",), "Hant": ("CJK",), "Jpan": ("CJK", "HIRAGANA", "KATAKANA"),
+                "Kore": ("HANGUL", "CJK"), "Deva": ("DEVANAGARI",), "Thai": ("THAI",), "Ethi": ("ETHIOPIC",),
+                "Armn": ("ARMENIAN",), "Geor": ("GEORGIAN",), "Beng": ("BENGALI",), "Khmr": ("KHMER",)}
+# The language a word in another script is most likely in, when the source does not say
+# (`[كلمة]{lang=fa}` does): what the page marks it as, and which voice says it.
+SCRIPT_LANGUAGES = {"ARABIC": "ar", "HEBREW": "he", "CYRILLIC": "ru", "GREEK": "el", "CJK": "zh", "HIRAGANA": "ja",
+                    "KATAKANA": "ja", "HANGUL": "ko", "DEVANAGARI": "hi", "THAI": "th", "ARMENIAN": "hy",
+                    "GEORGIAN": "ka", "BENGALI": "bn", "ETHIOPIC": "am", "TAMIL": "ta", "GUJARATI": "gu",
+                    "GURMUKHI": "pa", "KHMER": "km", "SINHALA": "si", "MYANMAR": "my", "TELUGU": "te", "KANNADA": "kn",
+                    "MALAYALAM": "ml", "LAO": "lo"}
+RIGHT_TO_LEFT_SCRIPTS = frozenset({"ARABIC", "HEBREW", "SYRIAC", "THAANA", "NKO"})
+
+
+@functools.cache
+def native_scripts(lang: str) -> frozenset[str]:
+    """The scripts a language is written in (Latin always counts: names, units, brands), by its likely script."""
+    from babel.core import get_global
+
+    likely = get_global("likely_subtags").get(lang.replace("-", "_").split("_")[0].lower(), "")
+    parts = likely.split("_")
+    return frozenset({"LATIN", *(SCRIPT_NAMES.get(parts[1], ()) if len(parts) > 1 else ())})
+
+
+def foreign_script(char: str, lang: str = "en") -> str:
+    """The script of a letter written in a script the handout's language is not written in (ARABIC
+    in an English handout; Cyrillic is a Russian handout's own), else ""."""
+    if not unicodedata.category(char).startswith("L"):
+        return ""
+    script = unicodedata.name(char, "LATIN").split()[0]
+    return "" if script in native_scripts(lang) else script
+
+
+def other_script_runs(text: str, lang: str) -> list[tuple[str, str]]:
+    """The text cut into runs: (script, words) for words in another script (spaces and marks between
+    them kept in the run), ("", words) for the handout's own."""
+    runs: list[tuple[str, str]] = []
+    for char in text:
+        script = foreign_script(char, lang)
+        if not script and runs and runs[-1][0] and (char.isspace() or unicodedata.category(char).startswith("M")):
+            script = runs[-1][0]  # a space or mark inside a run of another script belongs to it
+        if runs and runs[-1][0] == script:
+            runs[-1] = (script, runs[-1][1] + char)
+        else:
+            runs.append((script, char))
+    return [(script, words) for script, words in _trailing_spaces_out(runs)]
+
+
+def _trailing_spaces_out(runs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Runs of another script without the spaces they swallowed at their end (those belong between)."""
+    out: list[tuple[str, str]] = []
+    for script, words in runs:
+        tail = words[len(words.rstrip()):] if script else ""
+        for piece in ((script, words[: len(words) - len(tail)]), ("", tail)):
+            if not piece[1]:
+                continue
+            if out and out[-1][0] == piece[0]:
+                out[-1] = (piece[0], out[-1][1] + piece[1])
+            else:
+                out.append(piece)
+    return out

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from ..language.pronunciation import parse_pronounce
 from . import tree as pandoc_tree, pandoc, pictures, reading, untrusted
 from .. import fonts
 from ..language import narration
@@ -68,6 +69,7 @@ def _parse(path: Path, drafts: list[UnfinishedSource] | None) -> Document:
     warnings: list[str] = []
     blocks = _pandoc_blocks(path, body)
     blocks = pandoc_tree.drop_unsafe(blocks, warnings)
+    blocks = pandoc_tree.mark_languages(blocks, meta.lang)
     parts = _sections(path, blocks, body.splitlines(), body_line, drafts)
     _inner_ids(parts, warnings)
     _links_land(path, parts, text.splitlines())
@@ -187,11 +189,32 @@ def _metadata(path: Path, meta_text: str) -> Metadata:
             )
     return Metadata(
         title=values["title"].strip(),
+        pronounce=_pronounce(path, values.get("pronounce"), line_of("pronounce"), meta_text),
         lang=values["lang"].strip(),
         keywords=tuple(keywords),
         glossary={t.strip(): d.strip() for t, d in glossary.items()},
         **fields,
     )
+
+
+def _pronounce(path: Path, value: Any, line: int, meta_text: str) -> dict[str, str]:
+    """The `pronounce:` mapping (word: /IPA/ or respelling), each entry checked as the voice will read it."""
+    lines = meta_text.splitlines()
+
+    def entry_line(word: str) -> int:
+        following = range(max(line - 1, 0), len(lines))
+        return next((n + 2 for n in following if lines[n].strip().startswith(f"{word}:")), line)
+
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise SourceError(path, line, "'pronounce' must be a mapping of word: /IPA/ or respelling")
+    for word, said in value.items():
+        try:
+            parse_pronounce(str(word), said if isinstance(said, str) else "")
+        except ValueError as problem:
+            raise SourceError(path, entry_line(str(word)), f"pronounce: {problem}") from None
+    return {str(word).strip(): str(said).strip() for word, said in value.items()}
 
 
 def _pandoc_blocks(path: Path, body: str) -> list[dict[str, Any]]:

@@ -179,3 +179,71 @@ def _ends_sentence(node: Inline) -> bool:
         return False
     last_word = text.split()[-1].lower() if text.split() else ""
     return last_word.strip("“”\"'()") not in ABBREVIATIONS
+
+
+INLINES = {"Str", "Space", "SoftBreak", "LineBreak", "Emph", "Strong", "Underline", "Strikeout", "SmallCaps",
+           "Superscript", "Subscript", "Quoted", "Cite", "Code", "Math", "RawInline", "Link", "Image", "Note", "Span"}
+UNMARKED = {"Code", "CodeBlock", "Math", "RawInline", "RawBlock"}
+
+
+def mark_languages(node: Any, lang: str) -> Any:
+    """The tree with each run of words in another script (Arabic inside an English handout) in a
+    Span marked with its likely language (and `dir="rtl"` for a right-to-left script), so the page,
+    the e-book and the PDF tell screen readers, fonts and the bidi algorithm what it is; a Span the
+    source marked itself (`[كلمة]{lang=fa}`) is left as the source says."""
+    if isinstance(node, list):
+        marked = [mark_languages(child, lang) for child in node]
+        if marked and all(isinstance(child, dict) and child.get("t") in INLINES for child in marked):
+            return _marked_inlines(marked, lang)
+        return marked
+    if not isinstance(node, dict) or "c" not in node or node["t"] in UNMARKED:
+        return node
+    if node["t"] == "Span" and any(key == "lang" for key, _ in node["c"][0][2]):
+        return node
+    return {"t": node["t"], "c": mark_languages(node["c"], lang)}
+
+
+def _marked_inlines(inlines: list[Inline], lang: str) -> list[Inline]:
+    """One inline list with its runs of another script wrapped in language Spans."""
+    from ..language.scripts import other_script_runs
+
+    out: list[Inline] = []
+    run: list[Inline] = []
+    script = ""
+
+    def close() -> None:
+        nonlocal run, script
+        spaces = []
+        while run and run[-1]["t"] != "Str":
+            spaces.insert(0, run.pop())
+        if run:
+            out.append({"t": "Span", "c": [["", [], _language_attributes(script)], run]})
+        out.extend(spaces)
+        run, script = [], ""
+
+    for node in inlines:
+        if node["t"] == "Str":
+            for found, text in other_script_runs(node["c"], lang):
+                if found and found == script:
+                    run.append({"t": "Str", "c": text})
+                elif found:
+                    close()
+                    run, script = [{"t": "Str", "c": text}], found
+                else:
+                    close()
+                    out.append({"t": "Str", "c": text})
+        elif node["t"] in ("Space", "SoftBreak") and script:
+            run.append(node)
+        else:
+            close()
+            out.append(node)
+    close()
+    return out
+
+
+def _language_attributes(script: str) -> list[list[str]]:
+    """A run's Span attributes: its likely language, and its direction when right to left."""
+    from ..language.scripts import RIGHT_TO_LEFT_SCRIPTS, SCRIPT_LANGUAGES
+
+    attributes = [["lang", SCRIPT_LANGUAGES.get(script, "und")]]
+    return attributes + [["dir", "rtl"]] if script in RIGHT_TO_LEFT_SCRIPTS else attributes

