@@ -59,6 +59,7 @@ class Imported:
     pictures: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # one line each: a missing alt text, a picture format refused
     linked: dict[str, str] = field(default_factory=dict)  # a Word file's outside pictures: stand-in name → address
+    declared_lang: str = ""  # the language the .docx/.odt's properties or default style say
 
 
 def import_file(path: Path, out: Path | None = None, lang: str | None = None, force: bool = False) -> Imported:
@@ -107,6 +108,7 @@ def _read(path: Path, received: bytes, reader: str, scratch: Path, result: Impor
         if reader in CONTAINERS:
             inner = untrusted.repack(path, scratch / f"received{path.suffix.lower()}")
             result.linked = inner.linked
+            result.declared_lang = inner.lang
             tree = json.loads(pandoc.convert_file(inner.path, "json", reader, f"--extract-media={scratch / 'media'}"))
         else:
             text = _text(path, received, result)
@@ -134,7 +136,7 @@ def _text(path: Path, received: bytes, result: Imported) -> str:
 def _metadata(tree: dict[str, Any], lang: str | None, result: Imported) -> dict[str, Any]:
     """Title, subtitle and language from the document's metadata (the title may come later from a heading)."""
     meta = {key: _meta_text(value) for key, value in tree.get("meta", {}).items()}
-    chosen = lang or meta.get("lang") or ""
+    chosen = lang or meta.get("lang") or result.declared_lang or ""
     if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", chosen):
         if chosen:
             result.notes.append(f"the document's language '{chosen}' is not a BCP 47 tag; used en-US (give --lang)")

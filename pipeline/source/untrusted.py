@@ -74,6 +74,7 @@ class Repacked:
 
     path: Path
     linked: dict[str, str] = field(default_factory=dict)
+    lang: str = ""  # the language the document declares (Word's or LibreOffice's properties), if any
 
 
 def repack(path: Path, target: Path) -> Repacked:
@@ -104,13 +105,31 @@ def repack(path: Path, target: Path) -> Repacked:
                 files[member.filename] = content
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, ValueError) as exc:
         raise SourceError(path, None, f"not a readable {path.suffix.lstrip('.')} file: {short(str(exc))}") from None
-    repacked = Repacked(target)
+    repacked = Repacked(target, lang=declared_language(files))
     for name in [n for n in files if n.endswith(".rels")]:
         files[name] = _linked_pictures(name, files, repacked.linked)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
         for name, content in files.items():
             copy.writestr(name, content)
     return repacked
+
+
+# Where a word processor writes the document's language: its properties (dc:language), else the
+# default of its styles (Word's w:lang, LibreOffice's fo:language and fo:country).
+DECLARED = (("docProps/core.xml", re.compile(rb"<dc:language>\s*([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)\s*</dc:language>")),
+            ("meta.xml", re.compile(rb"<dc:language>\s*([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)\s*</dc:language>")),
+            ("word/styles.xml", re.compile(rb"<w:docDefaults>.*?<w:lang\b[^>]*\bw:val=\"([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)\"", re.S)),
+            ("styles.xml", re.compile(rb"<style:default-style\b[^>]*style:family=\"paragraph\".*?"
+                                      rb"fo:language=\"([a-z]{2,3})\"(?:[^>]*fo:country=\"([A-Z]{2})\")?", re.S)))
+
+
+def declared_language(files: dict[str, bytes]) -> str:
+    """The language a .docx or .odt says it is written in ("es-US"), or "" when it says none."""
+    for name, pattern in DECLARED:
+        found = pattern.search(files.get(name, b""))
+        if found:
+            return "-".join(part.decode("ascii") for part in found.groups() if part)
+    return ""
 
 
 RELATIONSHIP = re.compile(rb"<Relationship\b[^>]*>")
