@@ -55,6 +55,11 @@ class Pronunciation:
     respelling: str = ""
     source: str = ""
 
+    @property
+    def own(self) -> bool:
+        """Whether the handout's own `pronounce:` gives it (not the project's lexicon)."""
+        return self.source == "pronounce:"
+
     def for_voice(self, phonemes: bool) -> str:
         """What a voice is handed for the word: raw phonemes to one that takes them, else the
         respelling as plain words (or the word itself when there is none)."""

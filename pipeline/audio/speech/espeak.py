@@ -14,6 +14,8 @@ from ...errors import EngineError
 from . import Speech
 
 TIMEOUT_S = 60
+# espeak-ng's voice for a language where its name is not the language's BCP 47 subtag.
+VOICE_NAMES = {"zh": "cmn", "zh-cn": "cmn", "zh-hans": "cmn", "zh-tw": "cmn", "zh-hk": "yue"}
 
 
 class Espeak:
@@ -51,17 +53,18 @@ def _version(binary: str) -> str:
     return done.stdout.strip()
 
 
-def load(lang: str, rate_wpm: int, jobs: int = 1, strict: bool = False) -> Espeak:
-    """The espeak-ng engine, or a clear error naming the Debian package when it is not installed
-    (and, when `strict`, when it has no voice for the language)."""
+def load(lang: str, rate_wpm: int, jobs: int = 1) -> Espeak:
+    """The espeak-ng engine, or a clear error naming the Debian package when it is not installed,
+    or the language when it has no voice for it."""
     binary = shutil.which("espeak-ng")
     if not binary:
         raise EngineError("espeak-ng is not installed (apt-get install espeak-ng); or use --engine piper")
+    lang = VOICE_NAMES.get(lang.lower(), VOICE_NAMES.get(lang.split("-")[0].lower(), lang))
     known = subprocess.run([binary, f"--voices={lang.split('-')[0]}"], capture_output=True, text=True, check=False)
     voice = lang.lower()
     if voice not in known.stdout.lower():
         voice = lang.split("-")[0].lower()
-    if strict and f" {voice} " not in known.stdout.lower():
-        raise EngineError(f"espeak-ng has no voice for {lang}")
+    if f" {voice} " not in known.stdout.lower():
+        raise EngineError(f"no voice here speaks {lang}: espeak-ng has none for it")
     engine = Espeak(voice, rate_wpm, binary)
     return engine

@@ -18,8 +18,6 @@ from ...language.pronunciation import WORD, Lexicon, said_differently
 from ...language.scripts import SCRIPT_LANGUAGES, other_script_runs
 from . import Engine, Speech
 
-# espeak-ng's voice for a language the page marks a run with, where the names differ.
-ESPEAK_NAMES = {"zh": "cmn"}
 RUN_GAP_MS = 120  # a short breath where the voice changes
 
 
@@ -52,14 +50,15 @@ class Narrator:
         return plan
 
     def _said(self, match: re.Match[str]) -> str:
-        """What the main voice is handed for one word: the lexicon's phonemes (or respelling) where
-        the voice's own guess would be heard as another word (other consonants, the stress
-        elsewhere); the word itself where it already says it so (spliced phonemes cost the sentence
-        some of its natural flow)."""
+        """What the main voice is handed for one word: the lexicon's phonemes where the voice's own
+        guess would be heard as another word (other consonants, the stress elsewhere); the word
+        itself where it already says it so (spliced phonemes cost the sentence some of its natural
+        flow). A voice that takes no phonemes (espeak-ng, Google's) is handed only the source's own
+        `pronounce:` respellings: Google says "mammogram" better than "mam uh gram"."""
         word = match.group(0)
         entry = self.lexicon.find(word)
-        if entry is None:
-            return word
+        if entry is None or (not self.phonemes and not entry.own):
+            return word  # a voice that takes no phonemes reads the project's words as it would; the source's, respelt
         if self.phonemes and entry.ipa and not said_differently(self.engine.guess(word), entry.ipa):
             return word
         return entry.for_voice(self.phonemes)
@@ -96,7 +95,7 @@ class Narrator:
 
             lang = SCRIPT_LANGUAGES.get(script, "und")
             try:
-                self._others[script] = espeak.load(ESPEAK_NAMES.get(lang, lang), self.rate_wpm, strict=True)
+                self._others[script] = espeak.load(lang, self.rate_wpm)
             except EngineError:
                 self._others[script] = None
         return self._others[script]
