@@ -187,7 +187,10 @@ def _check(args: argparse.Namespace) -> int:
     reports = checks.run(doc, args.output_dir, args.formats)
     print(checks.table(doc, reports))
     checks.enforce(doc, reports)
-    print(f"all {len(doc.sections)} sections present in {', '.join(r.format for r in reports)}")
+    made = [r.format for r in reports if not r.unavailable]
+    absent = [r.format for r in reports if r.unavailable]
+    print(f"all {len(doc.sections)} sections present in {', '.join(made)}"
+          + (f" (no {' or '.join(absent)} for {doc.meta.lang} on this machine)" if absent else ""))
     return 0
 
 

@@ -36,6 +36,14 @@ class UnfinishedSource(SourceError):
         self.rule = rule
 
 
+class Unavailable(PipelineError):
+    """A format this machine cannot make for this handout (no braille table, no voice for its
+    language): a one-line warning while the other formats are published; an error only when it
+    was all that was asked for."""
+
+    exit_code = 3
+
+
 class EngineError(PipelineError):
     """A speech engine could not speak (offline, missing, crashed)."""
 

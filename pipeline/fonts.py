@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 import io
 import shutil
 import subprocess
@@ -82,7 +83,7 @@ def font_for(char: str) -> Path | None:
     files = sorted({Path(line.split(":")[0]) for line in listed.stdout.splitlines() if line.strip()},
                    key=lambda p: ("Noto" not in p.name, "Sans" not in p.name and "Emoji" not in p.name,
                                   "Regular" not in p.name and "Emoji" not in p.name, "UI" in p.name, len(p.name), p.name))
-    return next((path for path in files if path.suffix.lower() in (".ttf", ".otf") and ord(char) in _cmap(path)), None)
+    return next((path for path in files if path.suffix.lower() in (".ttf", ".otf", ".ttc") and ord(char) in _cmap(path)), None)
 
 
 def undrawn(text: str) -> list[str]:
@@ -94,12 +95,23 @@ def undrawn(text: str) -> list[str]:
     return list(seen)
 
 
+def handout_characters(doc: Any) -> str:
+    """Every character a format may draw for a handout: its own text, the interface words of its
+    language's catalog and its date as the language writes it ("2026년 12월 3일")."""
+    from .language.words import words_for
+
+    say = words_for(doc.meta.lang)
+    return "\n".join((doc.text, say.every_word, say.date(doc.meta.date) if doc.meta.date else ""))
+
+
 def fallbacks(text: str) -> dict[Path, str]:
     """The fonts besides Atkinson a text needs, each with the characters it draws."""
     found: dict[Path, str] = {}
     for char in dict.fromkeys(text):
         if _needs_glyph(char) and not atkinson_draws(char):
-            path = font_for(char)
+            # a font the text uses already, when it has the character (Chinese punctuation from the
+            # Chinese font, not the Yi font fontconfig also offers), else fontconfig's choice
+            path = next((known for known in found if ord(char) in _cmap(known)), None) or font_for(char)
             if path is not None:
                 found[path] = found.get(path, "") + char
     return found
@@ -129,12 +141,80 @@ def unicode_range(chars: str) -> str:
     return ", ".join(f"U+{ord(c):04X}" for c in sorted(set(chars)))
 
 
-def fallback_rules(faces: list[tuple[str, str]], family: str = FALLBACK_FAMILY) -> str:
-    """@font-face rules that draw a handout's other characters: (url, characters) pairs, each face
-    under `family` for exactly its characters. The stylesheets name that family right after Atkinson
-    Hyperlegible (sharing Atkinson's family name made WeasyPrint draw Arabic with Atkinson's glyphs)."""
-    return "".join(f'@font-face {{ font-family: "{family}"; src: url("{url}"); unicode-range: {unicode_range(chars)}; }}\n'
-                   for url, chars in faces)
+def fallback_faces(text: str, lang: str = "en") -> list[tuple[Path, str, str]]:
+    """`fallbacks` as (font file, characters, CSS weight): each font's regular face and, where the
+    family has one installed, its bold face, so a bold heading's Cyrillic or Vietnamese letters stay
+    bold instead of being drawn from a regular face. A face inside a font collection (Noto CJK) is
+    the one drawn for the handout's language (Chinese characters as Simplified Chinese writes them,
+    not the Japanese forms of the collection's first face)."""
+    faces = []
+    for path, chars in fallbacks(text).items():
+        faces.append((collection_face(path, lang), chars, "400"))
+        bold = bold_of(path)
+        if bold is not None:
+            faces.append((collection_face(bold, lang), chars, "700"))
+    return faces
+
+
+# Noto CJK's collections: the face for each language's forms of the Han characters (Debian's order).
+CJK_FACES = {"ja": "JP", "ko": "KR", "zh": "SC", "zh-cn": "SC", "zh-sg": "SC", "zh-hans": "SC", "zh-tw": "TC",
+             "zh-hant": "TC", "zh-hk": "HK", "zh-mo": "HK"}
+
+
+def collection_face(path: Path, lang: str) -> Path:
+    """A font file with one face: the file itself, or the face of a collection (.ttc) that suits
+    the language, copied out once into the temporary folder (WeasyPrint and the subsetter read a
+    collection's first face)."""
+    if path.suffix.lower() != ".ttc":
+        return path
+    lowered = lang.lower()
+    wanted = CJK_FACES.get(lowered) or CJK_FACES.get(lowered.split("-")[0]) or "SC"
+    return _face_file(path, wanted)
+
+
+def _face_file(path: Path, wanted: str) -> Path:
+    """The face of a collection whose family name ends with `wanted` ("SC"), as its own file
+    (written once, whichever format asks first)."""
+    with _FACE_LOCK:
+        return _written_face(path, wanted)
+
+
+_FACE_LOCK = threading.Lock()
+
+
+@functools.cache
+def _written_face(path: Path, wanted: str) -> Path:
+    """`_face_file`'s work, under its lock."""
+    import os
+    import tempfile
+
+    from fontTools.ttLib import TTCollection
+
+    target = Path(tempfile.gettempdir()) / "pipeline-fonts" / f"{path.stem}-{wanted}-{path.stat().st_size}.otf"
+    if not target.exists():
+        collection = TTCollection(path, lazy=True)
+        index = next((n for n, face in enumerate(collection.fonts) if face["name"].getDebugName(1).endswith(wanted)), 0)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.part")
+        collection.fonts[index].save(partial)
+        partial.replace(target)
+    return target
+
+
+def bold_of(path: Path) -> Path | None:
+    """The bold face beside a regular one (NotoSansArabic-Regular.ttf, -Bold.ttf), if installed."""
+    if "Regular" not in path.name:
+        return None
+    bold = path.with_name(path.name.replace("Regular", "Bold"))
+    return bold if bold.is_file() else None
+
+
+def fallback_rules(faces: list[tuple[str, str, str]], family: str = FALLBACK_FAMILY) -> str:
+    """@font-face rules that draw a handout's other characters: (url, characters, weight) of each
+    face, under `family` for exactly its characters. The stylesheets name that family right after
+    Atkinson Hyperlegible (sharing Atkinson's family name made WeasyPrint draw Arabic with Atkinson's glyphs)."""
+    return "".join(f'@font-face {{ font-family: "{family}"; src: url("{url}"); font-weight: {weight}; '
+                   f'unicode-range: {unicode_range(chars)}; }}\n' for url, chars, weight in faces)
 
 
 def cached_subset(cache: Any, path: Path, chars: str, flavor: str | None = "woff2") -> bytes:

@@ -13,6 +13,7 @@ from typing import Callable
 import lxml.html
 from lxml import etree
 
+from .language.scripts import direction
 from .model import Document
 
 NO_MARKUP = {"a", "abbr", "dfn", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "summary"}
@@ -23,17 +24,18 @@ def document(doc: Document, body: str, *, title: str | None = None, head: str = 
              xhtml: bool = False) -> str:
     """A complete HTML5 (or XHTML for EPUB) page with the document's language and title."""
     lang = escape(doc.meta.lang, quote=True)
+    written = ' dir="rtl"' if direction(doc.meta.lang) == "rtl" else ""  # Arabic, Farsi, Hebrew run right to left
     page_title = escape(title or doc.meta.title)
     style = f"<style>\n{css}\n</style>\n" if css else ""
     if xhtml:
         opening = (
             '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n'
             f'<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops" '
-            f'lang="{lang}" xml:lang="{lang}">\n'
+            f'lang="{lang}" xml:lang="{lang}"{written}>\n'
         )
         charset = '<meta charset="utf-8"/>'
     else:
-        opening = f'<!DOCTYPE html>\n<html lang="{lang}">\n'
+        opening = f'<!DOCTYPE html>\n<html lang="{lang}"{written}>\n'
         charset = '<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">'
     return (
         f"{opening}<head>\n{charset}\n<title>{page_title}</title>\n{head}{style}</head>\n"

@@ -45,10 +45,11 @@ class FormatReport:
     sections: dict[str, Presence] = field(default_factory=dict)
     rules: list[Rule] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
+    unavailable: str = ""  # why this machine makes no such format for the handout (no braille table for ht)
 
     @property
     def ok(self) -> bool:
-        """Every section present and every rule kept."""
+        """Every section present and every rule kept (a format that cannot be made has none to keep)."""
         return all(p.present for p in self.sections.values()) and all(r.ok for r in self.rules)
 
     def rule(self, name: str, ok: bool, detail: str) -> bool:
@@ -113,6 +114,7 @@ def as_json(doc: Document, reports: list[FormatReport]) -> dict[str, Any]:
                 "sections": {sid: asdict(p) for sid, p in r.sections.items()},
                 "rules": [asdict(rule) for rule in r.rules],
                 "figures": r.figures,
+                **({"unavailable": r.unavailable} if r.unavailable else {}),
             }
             for r in reports
         },
@@ -125,11 +127,13 @@ def table(doc: Document, reports: list[FormatReport]) -> str:
     lines = ["section".ljust(width) + "".join(r.format.ljust(8) for r in reports)]
     for section in doc.sections:
         cells = "".join(
-            ("yes" if r.sections.get(section.id, Presence(False, "")).present else "MISSING").ljust(8)
+            ("n/a" if r.unavailable else "yes" if r.sections.get(section.id, Presence(False, "")).present else "MISSING").ljust(8)
             for r in reports
         )
         lines.append(section.id.ljust(width) + cells)
     for report in reports:
+        if report.unavailable:
+            lines.append(f"n/a  {report.format}: {report.unavailable}")
         for rule in report.rules:
             mark = "ok  " if rule.ok else "FAIL"
             lines.append(f"{mark} {report.format}: {rule.name}: {rule.detail}")
@@ -139,7 +143,7 @@ def table(doc: Document, reports: list[FormatReport]) -> str:
 def failures(doc: Document, reports: list[FormatReport]) -> list[str]:
     """One line per missing section or broken rule, naming section and format."""
     found: list[str] = []
-    for report in reports:
+    for report in [r for r in reports if not r.unavailable]:
         for section in doc.sections:
             presence = report.sections.get(section.id)
             if presence is None or not presence.present:

@@ -31,6 +31,7 @@ from importlib.metadata import version
 from ..audio import ffmpeg as audio_ffmpeg
 from ..engine.cache import check_memo, file_digest, fingerprint
 from ..config import setting
+from ..errors import EngineError
 from ..formats.audio import FULL, RENDITIONS, Rendition, read_timings, section_file
 from ..engine.lanes import lanes
 from ..model import Document, Section
@@ -38,7 +39,7 @@ from ..language.readability import pronunciations
 from ..language.scripts import counting_unit
 from ..language.narration import spoken
 from ..language.words import Words, words_for
-from . import FormatReport, hearing
+from . import FormatReport, hearing, interface_words
 from .presence import Presence, in_order_ratio, judge, scripts_of, words
 
 FORMAT = "audio"
@@ -82,13 +83,26 @@ class Heard:
     speaking_seconds: float = 0.0
 
 
+def _voiceless(doc: Document) -> str:
+    """Why no voice on this machine speaks the handout's language (seen here, not taken from the
+    build), or "" when one does and a missing narration is a missing narration."""
+    from ..audio import speech
+
+    try:
+        speech.get(str(setting("engine")), doc.meta.lang, int(setting("rate_wpm")))
+    except EngineError as why:
+        return f"no narration: {why}"
+    return ""
+
+
 def check(doc: Document, out_dir: Path) -> FormatReport:
     """Judge every section in both narrations (the full text, and the plain words the page shows)
     and the narrations' format rules, from the files in `out_dir/audio/` and `out_dir/audio/plain/`."""
     started = time.perf_counter()
     report = FormatReport(FORMAT)
     if not FULL.directory(out_dir).is_dir():
-        return report.missing(doc, f"no {FULL.folder}/ folder")
+        report.unavailable = _voiceless(doc)
+        return report if report.unavailable else report.missing(doc, f"no {FULL.folder}/ folder")
     files = {(r.name, s.id): r.directory(out_dir) / section_file(s) for r in RENDITIONS for s in doc.sections}
     existing = {key: path for key, path in files.items() if path.is_file()}
     wholes = {r.name: r.directory(out_dir) / f"{doc.name}.mp3" for r in RENDITIONS}
@@ -127,6 +141,9 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
             _timings_rule(report, doc, rendition, folder, heard)
         with report.guard(_named(rendition, "playlist")):
             _playlist_rule(report, doc, rendition, folder)
+    with report.guard("no English interface words"):  # the transcripts: what the narration says
+        interface_words.check(report, doc, [vtt.read_text(encoding="utf-8") for rendition in RENDITIONS
+                                            for vtt in sorted(rendition.directory(out_dir).glob("*.vtt"))])
     report.figures["check_seconds"] = round(time.perf_counter() - started, 1)
     return report
 
@@ -172,7 +189,7 @@ def _speaking_rate(doc: Document, section: Section, passages: tuple[str, ...], l
     answer is not "too slow"): within `words_per_minute` (`syllables_per_minute`)."""
     unit = counting_unit(doc.meta.lang)
     opening = words_for(doc.meta.lang)("Section {number} of {total}.", number=section.number, total=len(doc.sections))
-    count = len(words(" ".join((opening, section.title, *passages))))
+    count = len(words(" ".join((opening, section.title, *passages)), counted=True))
     minutes = (listened.speaking_seconds or listened.seconds) / 60
     rate = count / minutes if minutes else 0.0
     low, high = setting(f"{unit}s_per_minute")

@@ -23,11 +23,15 @@ from ..config import setting
 from ..formats.braille import (CELLS, EMOJI_PARTS, LINES, PEF_NS, Table, body_blocks, brailled, brf_pages, louis, runs,
                                script_table, table_for, table_metadata, unicode_cells, written)
 from ..language.words import words_for
+from ..errors import Unavailable
 from ..model import Document
 from . import FormatReport
 from .presence import Presence, matched_in_order, scripts_of, verdict, words
 
 FORMAT = "braille"
+# Braille that spells a language's sounds, not its characters (Mandarin: pinyin syllables): it
+# cannot be read back to the print, so it is compared as braille with the source's words brailled.
+SOUND_SPELLED = frozenset({"cmn"})
 CONTENTS_LINE = re.compile(r'\s"{2,}\s\S+$')  # guide dots, then a braille page number at the margin
 
 
@@ -36,6 +40,11 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
     report = FormatReport(FORMAT)
     brf_path, pef_path = (out_dir / publication.path for publication in formats.published(FORMAT, doc.name))
     if not brf_path.is_file():
+        try:
+            table_for(doc, int(setting("braille_grade")))
+        except Unavailable as why:  # seen here, not taken from the build: no table for the language
+            report.unavailable = str(why)
+            return report
         return report.missing(doc, f"{brf_path.name} not found")
     try:
         pages = brf_pages(brf_path.read_bytes().decode("ascii"))
@@ -111,13 +120,15 @@ def named_table(pef_path: Path) -> Table | None:
 
 def judge_sections(doc: Document, report: FormatReport, pages: list[list[str]], table: Table) -> None:
     """Find each question after the contents, then its words, in order: back-translated to print by
-    liblouis, or, when the table only translates forward (Spanish contracted), compared as braille
-    with the section's words translated by the same table."""
+    liblouis, or, when the table only translates forward (Spanish contracted) or spells sounds
+    (Mandarin), compared as braille with the section's words translated by the same table."""
     start = 1 + max((p for p, page in enumerate(pages) if any(CONTENTS_LINE.search(line) for line in page)), default=0)
     text = "\n".join(" ".join(line for line in page[:LINES - 1] if line.strip()) for page in pages[start:])
     rest = other_scripts(doc, report, text, table)
-    backward = table_metadata().get(table.file, {}).get("direction", "both") in ("both", "backward")
-    report.figures["compared"] = "back-translated to print" if backward else "as braille (the table only translates forward)"
+    fields = table_metadata().get(table.file, {})
+    backward = fields.get("direction", "both") in ("both", "backward") and fields.get("language") not in SOUND_SPELLED
+    report.figures["compared"] = ("back-translated to print" if backward else
+                                  "as braille (the table only translates forward, or spells sounds, not characters)")
     if backward:
         scripts = scripts_of(doc.text)  # words in another script: judged by `other_scripts`, in their own braille
         body = words(" ".join(louis(rest.split("\n"), table.tables, backward=True)), scripts)

@@ -31,7 +31,7 @@ from ..engine.cache import check_memo, file_digest, fingerprint, write_atomic
 from ..config import PROJECT_ROOT, setting
 from ..model import Document, Section
 from ..source.reading import plain_heading
-from . import FormatReport
+from . import FormatReport, interface_words
 from .presence import Presence, judge
 
 FORMAT = "epub"
@@ -148,6 +148,8 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
             overlays(report, book, chapters)
         with report.guard("glossary"):
             glossary(report, doc, book)
+        with report.guard("no English interface words"):
+            interface_words.check(report, doc, [interface_words.shown(book.xml(p), doc.meta.lang) for p in book.content_paths()])
     return report
 
 

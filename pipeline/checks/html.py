@@ -23,7 +23,7 @@ from ..config import setting
 from ..formats.audio import RENDITIONS, section_file
 from ..model import Document, Section
 from ..language.scripts import counting_unit
-from . import FormatReport, presence
+from . import FormatReport, interface_words, presence
 
 FORMAT = "html"
 PAGE = "index.html"
@@ -57,6 +57,8 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
         measured = measure_answers(hashlib.sha256(content).hexdigest(), doc, regions)
         readability_rules(report, doc, measured)
     page_rules(report, doc, page, out_dir)
+    with report.guard("no English interface words"):
+        interface_words.check(report, doc, [interface_words.shown(page, doc.meta.lang)])
     return report
 
 

@@ -11,7 +11,8 @@ text that extracts in reading order.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+import unicodedata
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -26,8 +27,9 @@ from .. import formats
 from ..engine.cache import check_memo, file_digest, fingerprint
 from ..config import setting
 from ..model import Document
+from ..language.scripts import direction
 from ..language.words import Words, words_for
-from . import FormatReport, presence
+from . import FormatReport, interface_words, presence
 
 FORMAT = "pdf"
 # Large print keeps at least one inch of margin (APH); only the running header and footer live there.
@@ -65,7 +67,7 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
         return report.missing(doc, f"{path.name} not found")
     try:
         reader = PdfReader(path)
-        pages, stored = read_text(path, reader)
+        pages, stored = read_text(path, reader, direction(doc.meta.lang))
         bookmarks = read_outline(reader)
     except (PyPdfError, PdfminerException, MalformedPDFException, OSError, ValueError, KeyError) as exc:
         return report.missing(doc, f"{path.name} is not a readable PDF: {exc}")
@@ -81,8 +83,9 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
         ("outline", check_outline, (doc, report, bookmarks)),
         ("catalog", check_catalog, (doc, report, reader)),
         ("running header and footer", check_running, (report, pages, doc.meta.title, words_for(doc.meta.lang))),
-        ("text in reading order", check_reading_order, (report, pages, stored)),
+        ("text in reading order", check_reading_order, (report, pages, stored, direction(doc.meta.lang))),
         ("tables and pictures tagged", check_tags, (report, tags)),
+        ("no English interface words", interface_words.check, (report, doc, [p.body_text + "\n" + p.running_text for p in pages])),
     ):
         with report.guard(name):
             rule(*arguments)
@@ -99,27 +102,28 @@ def is_running(char: dict[str, Any], height: float) -> bool:
     return middle < RUNNING_BAND_PT or middle > height - RUNNING_BAND_PT
 
 
-def read_text(path: Path, reader: PdfReader) -> tuple[list[Page], list[str]]:
-    """Each page as laid out and as stored, remembered by the PDF's bytes (the slow part of the check)."""
-    key = fingerprint("pdf-text", file_digest(path), _CODE_DIGEST, version("pdfplumber"), version("pypdf"))
-    found = check_memo().remember("pdf-text", key, lambda: _read_text(path, reader))
+def read_text(path: Path, reader: PdfReader, base: str = "ltr") -> tuple[list[Page], list[str]]:
+    """Each page as laid out and as stored, remembered by the PDF's bytes (the slow part of the
+    check); `base` is the handout's direction, which its lines are read in."""
+    key = fingerprint("pdf-text", file_digest(path), base, _CODE_DIGEST, version("pdfplumber"), version("pypdf"))
+    found = check_memo().remember("pdf-text", key, lambda: _read_text(path, reader, base))
     return [Page(**page) for page in found["pages"]], found["stored"]
 
 
-def _read_text(path: Path, reader: PdfReader) -> dict[str, list[Any]]:
+def _read_text(path: Path, reader: PdfReader, base: str) -> dict[str, list[Any]]:
     """What pdfplumber lays out and what pypdf extracts in stored order, page by page, as JSON values."""
     with pdfplumber.open(path) as plumber:
-        pages = [asdict(read_page(page)) for page in plumber.pages]
+        pages = [asdict(read_page(page, base)) for page in plumber.pages]
     stored = [page.extract_text() or "" for page in reader.pages]
     return {"pages": pages, "stored": stored}
 
 
-def read_page(page: pdfplumber.page.Page) -> Page:
+def read_page(page: pdfplumber.page.Page, base: str = "ltr") -> Page:
     """Split one page's characters into body and running header/footer, with their sizes."""
     height = float(page.height)
     body = page.filter(lambda obj: obj.get("object_type") != "char" or not is_running(obj, height))
     running = page.filter(lambda obj: obj.get("object_type") != "char" or is_running(obj, height))
-    result = Page(logical_order(body_text(body)), running.extract_text() or "")
+    result = Page(body_text(body, base), on_baselines(running, base))
     for char in page.chars:
         if not char["text"].strip():
             continue
@@ -131,13 +135,17 @@ def read_page(page: pdfplumber.page.Page) -> Page:
 RIGHT_TO_LEFT = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 
 
-def logical_order(text: str) -> str:
+def logical_order(text: str, base: str = "ltr") -> str:
     """Text with each run of right-to-left words (Arabic, Hebrew) put back in reading order:
     pdfplumber lays a line out left to right as drawn, so such a run comes reversed, word by word
-    and letter by letter."""
+    and letter by letter. In a right-to-left handout (`base` "rtl") a line holding such words is
+    read from its right end, a run of left-to-right words (a phone number, a brand) in its own order."""
     lines = []
     for line in text.split("\n"):
         tokens, out, at = line.split(" "), [], 0
+        if base == "rtl" and RIGHT_TO_LEFT.search(line):
+            lines.append(" ".join(_read_from_the_right(tokens)))
+            continue
         while at < len(tokens):
             end = at
             while end < len(tokens) and RIGHT_TO_LEFT.search(tokens[end]):
@@ -152,31 +160,56 @@ def logical_order(text: str) -> str:
     return "\n".join(lines)
 
 
-def body_text(body: pdfplumber.page.Page) -> str:
+def _read_from_the_right(tokens: list[str]) -> list[str]:
+    """A right-to-left line's words (as drawn, left to right) in reading order."""
+    out: list[str] = []
+    tokens, at = tokens[::-1], 0
+    while at < len(tokens):
+        end = at
+        while end < len(tokens) and not RIGHT_TO_LEFT.search(tokens[end]):
+            end += 1
+        if end == at:
+            out.append(tokens[at][::-1])
+            at += 1
+            continue
+        out.extend(reversed(tokens[at:end]))
+        at = end
+    return out
+
+
+def body_text(body: pdfplumber.page.Page, base: str = "ltr") -> str:
     """The page's text as a reader takes it in: line by line, but a ruled table cell by cell, row by
     row (line by line would interleave the lines of cells that wrap side by side)."""
     tables = sorted(body.find_tables(), key=lambda table: table.bbox[1])
     if not tables:
-        return on_baselines(body)
+        return on_baselines(body, base)
     parts, top = [], 0.0
     width, height = float(body.width), float(body.height)
     for table in tables:
         _x0, table_top, _x1, bottom = (min(max(float(v), 0.0), height) for v in table.bbox)
         if table_top > top:
-            parts.append(on_baselines(body.crop((0, top, width, table_top))))
-        parts.append("\n".join(" ".join(_cell_text(body, cell) for cell in row.cells) for row in table.rows))
+            parts.append(on_baselines(body.crop((0, top, width, table_top)), base))
+        parts.append("\n".join(" ".join(_cell_text(body, cell, base) for cell in row.cells) for row in table.rows))
         top = max(top, bottom)
     if top < height:
-        parts.append(on_baselines(body.crop((0, top, width, height))))
+        parts.append(on_baselines(body.crop((0, top, width, height)), base))
     return "\n".join(part for part in parts if part.strip())
 
 
-def _cell_text(body: pdfplumber.page.Page, cell: tuple[float, float, float, float] | None) -> str:
-    """One table cell's text on one line."""
-    return " ".join(on_baselines(body.crop(cell)).split()) if cell else ""
+def _cell_text(body: pdfplumber.page.Page, cell: tuple[float, float, float, float] | None, base: str) -> str:
+    """One table cell's text on one line: the characters whose middle lies in it (a tall glyph
+    reaching over the cell's edge would otherwise be read in both cells)."""
+    if not cell:
+        return ""
+    x0, top, x1, bottom = cell
+
+    def inside(obj: dict[str, Any]) -> bool:
+        return obj.get("object_type") != "char" or (x0 <= (obj["x0"] + obj["x1"]) / 2 < x1 and
+                                                     top <= (obj["top"] + obj["bottom"]) / 2 < bottom)
+    return " ".join(on_baselines(body.filter(inside), base).split())
 
 
-def on_baselines(body: pdfplumber.page.Page) -> str:
+def on_baselines(body: pdfplumber.page.Page, base: str = "ltr") -> str:
     """The text line by line, a line being the characters drawn on one baseline (their text
     matrix's y): a word from another font (Arabic from Noto inside Atkinson's line) has its top 8 pt
     lower, which pdfplumber's top-based lines took for a line of its own (and the check for a
@@ -188,7 +221,7 @@ def on_baselines(body: pdfplumber.page.Page) -> str:
     for line in lines.values():
         top, bottom = min(float(c["top"]) for c in line), max(float(c["bottom"]) for c in line)
         chars += [{**c, "top": top, "bottom": bottom, "doctop": float(c["doctop"]) - float(c["top"]) + top} for c in line]
-    return pdfplumber.utils.extract_text(chars) or ""
+    return logical_order(pdfplumber.utils.extract_text(chars) or "", base)
 
 
 def read_outline(reader: PdfReader) -> list[Bookmark]:
@@ -349,7 +382,7 @@ def _fonts_of(resources: Any, seen: set[int], fonts: dict[str, bool]) -> None:
     for font in (resources.get("/Font") or {}).values():
         font = font.get_object()
         name = SUBSET_PREFIX.sub("", str(font.get("/BaseFont", font.get("/Name", "unnamed"))).lstrip("/"))
-        fonts[name] = fonts.get(name, True) and _embedded(font)
+        fonts[name] = fonts.get(name, True) and _embedded(font) and not _lacks_glyphs(font)
     for xobject in (resources.get("/XObject") or {}).values():
         ref = getattr(xobject, "idnum", None)
         if ref in seen:
@@ -373,8 +406,18 @@ def _embedded(font: Any) -> bool:
     return any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
 
 
+def _lacks_glyphs(font: Any) -> bool:
+    """Whether WeasyPrint drew some of this font's characters as empty boxes: it marks a font it
+    lacked glyphs for with its own CMap (`WP-Encod-0`) that maps them to .notdef (a Korean date in
+    Atkinson Hyperlegible was printed as boxes, and pdfminer could read none of that font's text)."""
+    encoding = font.get("/Encoding")
+    encoding = encoding.get_object() if encoding is not None else None
+    return hasattr(encoding, "get") and str(encoding.get("/CMapName", "")).startswith("/WP-Encod")
+
+
 def check_fonts(report: FormatReport, reader: PdfReader) -> None:
-    """Every font used on every page is embedded, so it prints as designed anywhere."""
+    """Every font used on every page is embedded, so it prints as designed anywhere, and has a
+    glyph for every character it was asked to draw."""
     fonts: dict[str, bool] = {}
     seen: set[int] = set()
     for page in reader.pages:
@@ -382,7 +425,8 @@ def check_fonts(report: FormatReport, reader: PdfReader) -> None:
     report.figures["fonts"] = sorted(fonts)
     loose = sorted(name for name, embedded in fonts.items() if not embedded)
     report.rule("fonts embedded", bool(fonts) and not loose,
-                f"not embedded: {', '.join(loose)}" if loose else f"{len(fonts)} font(s), all embedded")
+                f"not embedded, or drawing characters it lacks as boxes: {', '.join(loose)}" if loose
+                else f"{len(fonts)} font(s), all embedded, every character drawn")
 
 
 def check_outline(doc: Document, report: FormatReport, bookmarks: list[Bookmark]) -> None:
@@ -446,15 +490,26 @@ def check_running(report: FormatReport, pages: list[Page], title: str, say: Word
                 f"missing on page(s) {', '.join(bad)}" if bad else f"title and 'Page X of {total}' on every page")
 
 
-def check_reading_order(report: FormatReport, pages: list[Page], stored: list[str]) -> None:
+def check_reading_order(report: FormatReport, pages: list[Page], stored: list[str], base: str = "ltr") -> None:
     """Text extracts, and the order it is stored in (what assistive tech reads) matches the layout,
-    page by page (a handout that repeats itself could otherwise be matched a page out of step)."""
+    page by page (a handout that repeats itself could otherwise be matched a page out of step). A
+    right-to-left handout's pages are compared word for word as a bag (see `_letters_on_the_page`)."""
     laid_out = " ".join(p.body_text for p in pages)
     counts = [len(presence.words(page.body_text)) for page in pages]
-    matched = sum(presence.in_order_ratio(page.body_text, text) * count
-                  for page, text, count in zip(pages, stored, counts))
+    in_order = _letters_on_the_page if base == "rtl" else presence.in_order_ratio
+    matched = sum(in_order(page.body_text, text) * count for page, text, count in zip(pages, stored, counts))
     ratio = matched / sum(counts) if sum(counts) else 0.0
     threshold = float(setting("presence_ratio"))
     report.figures["reading_order_ratio"] = round(ratio, 3)
     report.rule("text in reading order", bool(presence.words(laid_out)) and ratio >= threshold,
                 f"{ratio:.0%} of the words stored in the order they are laid out")
+
+
+def _letters_on_the_page(laid_out: str, stored: str) -> float:
+    """Share of the laid-out letters and digits found among the stored ones of the same page, as a
+    bag: a right-to-left page's stored text comes in the drawn order of each line's runs, and pypdf
+    joins words where it moves a full stop ("الشديدوهو"), so only that every letter is there, on its
+    page, is judged."""
+    want, have = (Counter(c for c in unicodedata.normalize("NFKC", text).lower() if c.isalnum()) for text in (laid_out, stored))
+    total = sum(want.values())
+    return sum(min(count, have[char]) for char, count in want.items()) / total if total else 1.0

@@ -14,10 +14,11 @@ WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 # Scripts written right to left: a run of words is compared by its letters, whatever order a reader gives them in,
 # without the optional vowel signs (harakat, niqqud) a PDF may set apart.
 RIGHT_TO_LEFT = ("ARABIC", "HEBREW", "SYRIAC", "THAANA", "NKO")
+JOIN_RUNS = False
 RTL_MARKS = re.compile("[\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 
 
-def words(text: str, scripts: frozenset[str] | None = None) -> list[str]:
+def words(text: str, scripts: frozenset[str] | None = None, counted: bool = False) -> list[str]:
     """Lower-case words of a text in any script, with typographic quotes, dashes and ligatures made
     plain, numbers as their digits (a narration says a phone number digit by digit: "5 5 5, 0 1 0
     0"), and each character of a script written without spaces on its own. With `scripts`, only
@@ -30,7 +31,7 @@ def words(text: str, scripts: frozenset[str] | None = None) -> list[str]:
     for match in WORD.finditer(text):
         word = match.group(0)
         if word.isdigit():
-            found.extend(word)
+            found.extend(str(unicodedata.digit(d)) for d in word)  # Arabic-Indic ٣٨ is 38
             run_end = -1
             continue
         script = script_of(word)
@@ -39,7 +40,7 @@ def words(text: str, scripts: frozenset[str] | None = None) -> list[str]:
         if script in RIGHT_TO_LEFT:
             # A run of right-to-left words is compared by its letters: a PDF gives them in drawn order,
             # a ligature's letters swapped ("إىل" for "إلى") and words split where a mark was drawn.
-            if run_end >= 0 and not text[run_end:match.start()].strip():
+            if run_end >= 0 and not text[run_end:match.start()].strip() and not counted and JOIN_RUNS:
                 found[-1] = "".join(sorted(found[-1] + word))
             else:
                 found.append("".join(sorted(word)))

@@ -29,7 +29,7 @@ from typing import Any, Mapping
 from .. import __version__, formats
 from .cache import Cache, fingerprint, write_atomic
 from ..config import PROJECT_ROOT, setting
-from ..errors import EngineError, OutputError
+from ..errors import EngineError, OutputError, Unavailable
 from .lanes import Lanes, lanes
 from ..model import Document
 from ..manifest import Manifest
@@ -262,13 +262,24 @@ def _run_formats(doc: Document, staging: Path, options: BuildOptions, state: dic
     the first error is raised once every thread has ended. A speech engine that cannot speak is
     the exception: the narration is withdrawn, the formats that read it are built without it (a
     page without players, an e-book without read-aloud), and its error is returned to be raised
-    once the rest is published.
+    once the rest is published. A format this machine cannot make for the handout at all (braille
+    in a language liblouis has no table for) is left out before any starts, with one warning line.
     """
     names = [name for name in formats.names() if name in options.formats]
-    built = {name: threading.Event() for name in names}
     errors: list[BaseException] = []
     unheard: list[EngineError] = []
     missing: set[str] = set()
+    for name in names:  # known before any format starts, so none links to a file that will not exist
+        why = _unavailable(doc, name, options)
+        if why:
+            missing.add(name)
+            state.pop(name, None)
+            _withdraw(doc, name, staging)
+            options.progress(doc.name, f"warning: {name} not made: {why}")
+            if len(missing) == len(names):
+                raise Unavailable(f"{doc.source}: {why}")  # nothing that was asked for can be made here
+    names = [name for name in names if name not in missing]
+    built = {name: threading.Event() for name in names}
 
     def one(name: str) -> None:
         try:
@@ -301,9 +312,15 @@ def _run_formats(doc: Document, staging: Path, options: BuildOptions, state: dic
         list(pool.map(one, names))
     if errors:
         raise errors[0]
-    if unheard and missing >= set(names):  # no format could be built: nothing new to publish
+    if unheard and not set(names) - missing:  # no format could be built: nothing new to publish
         raise unheard[0]
     return unheard
+
+
+def _unavailable(doc: Document, name: str, options: BuildOptions) -> str:
+    """Why this machine cannot make a format for the handout (the format says), or ""."""
+    probe = getattr(formats.get(name), "unavailable", None)
+    return probe(doc, options) if probe else ""
 
 
 def _withdraw(doc: Document, name: str, staging: Path) -> None:

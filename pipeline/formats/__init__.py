@@ -11,6 +11,8 @@ is one format, and it is the only place that format is declared. Each module has
                                      # `build` where `flag` says so; their resolved values key its output
     def published(name: str) -> tuple[Publication, ...]   # the files it gives readers, main one first
     def build(doc: Document, out_dir: Path, options: BuildOptions) -> Manifest   # what it wrote (pipeline.manifest)
+    def unavailable(doc, options) -> str   # optional: why this machine cannot make it for the handout
+                                           # (no braille table, no voice for its language), or ""
 
 and its check is the module of the same name in `pipeline.checks`. Everything else derives from
 here: the default formats, `--formats`, the format's command-line flags, the up-to-date key (its

@@ -33,7 +33,7 @@ from ..audio import ffmpeg as audio_ffmpeg, speech, tags as audio_tags
 from ..language import narration
 from ..engine.cache import Cache, fingerprint, write_atomic
 from ..config import setting
-from ..errors import PipelineError
+from ..errors import EngineError, PipelineError
 from ..engine.lanes import Lanes
 from ..manifest import Clip as ManifestClip, Manifest, Recording
 from ..language.pronunciation import lexicon_for
@@ -189,6 +189,18 @@ def build(doc: Document, out_dir: Path, options) -> Manifest:
             _remove_stale(folder, set(written))
     return Manifest(NAME, formats.main_file(NAME, doc.name), tuple(
         _recording(rendition, track) for rendition in RENDITIONS for track in tracks[rendition.name]))
+
+
+def unavailable(doc: Document, options) -> str:
+    """Why no voice here can narrate this handout (espeak-ng has no voice for its language), or "".
+    An engine asked for by name that cannot speak the language is an error of the build instead."""
+    if options.value("engine") != speech.AUTO:
+        return ""
+    try:
+        speech.get(options.value("engine"), doc.meta.lang, options.value("rate_wpm"), options.lanes.width)
+    except EngineError as why:
+        return str(why)
+    return ""
 
 
 def narrator_for(doc: Document, options) -> Narrator:

@@ -43,7 +43,7 @@ from xml.sax.saxutils import escape
 
 from .. import formats
 from ..engine.cache import write_atomic
-from ..errors import PipelineError, SourceError
+from ..errors import PipelineError, SourceError, Unavailable
 from ..language.scripts import script_of
 from ..language.words import N_, Words, words_for
 from ..manifest import Manifest
@@ -160,15 +160,32 @@ def _literary(language: str, region: str, order: tuple[str, ...]) -> Table | Non
     return None
 
 
+# Tables chosen by name: Arabic braille is read uncontracted (and liblouis's contracted Arabic table
+# back-translates "555" as "لم٥٥"), and Debian's Hebrew table names no language in its metadata.
+UNCONTRACTED = {"ar": "ar-ar-g1.utb", "he": "he-IL.utb"}
+LIBLOUIS_LANGUAGES = {"zh": "cmn"}  # liblouis's metadata names Mandarin braille by its ISO 639-3 code
+
+
+def unavailable(doc: Document, options: BuildOptions) -> str:
+    """Why there is no braille edition of this handout here (no liblouis table for its language), or ""."""
+    try:
+        table_for(doc, options.value("braille_grade"))
+    except Unavailable as why:
+        return str(why)
+    return ""
+
+
 def table_for(doc: Document, grade: int) -> Table:
     """The liblouis literary table for the document's language at the grade asked for (or the most
-    contracted one there is below it); a SourceError naming the language when there is none."""
-    table = _literary(doc.meta.lang.split("-")[0].lower(), doc.meta.lang.lower(), GRADES[grade])
+    contracted one there is below it); Unavailable, naming the language, when there is none."""
+    language = doc.meta.lang.split("-")[0].lower()
+    if language in UNCONTRACTED:  # a language whose readers read it uncontracted, from a table named outright
+        return Table(UNCONTRACTED[language], "no", "", "both")
+    table = _literary(LIBLOUIS_LANGUAGES.get(language, language), doc.meta.lang.lower(), GRADES[grade])
     if table:
         return table
-    raise SourceError(doc.source, None, f"liblouis has no braille table for the language '{doc.meta.lang}' "
-                                        f"(looked in {TABLES_DIR}); build without braille: --formats "
-                                        + ",".join(n for n in formats.names() if n != NAME))
+    raise Unavailable(f"no braille edition: liblouis has no braille table for the language '{doc.meta.lang}' "
+                      f"(looked in {TABLES_DIR})")
 
 
 # Words in another script are written in that script's own braille (BANA's guidance for foreign

@@ -36,6 +36,7 @@ from ..engine.cache import write_atomic
 from ..config import STYLES_DIR
 from ..errors import PipelineError
 from ..language.pronunciation import Lexicon, lexicon_for
+from ..language.scripts import direction
 from ..language.words import N_, language_name, words_for
 from ..manifest import Manifest
 from ..rendering import section_html
@@ -206,7 +207,9 @@ def assemble(doc: Document, narrations: dict[str, list[Narration]]) -> epub.Epub
     cover = book.add_item(ContentDocument(uid="cover", file_name=COVER_PAGE_PATH, title=doc.meta.title,
                                           lang=doc.meta.lang, content=cover_page(doc)))
     say = words_for(doc.meta.lang)
-    nav = book.add_item(epub.EpubNav(title=say("Contents")))
+    nav = book.add_item(epub.EpubNav(title=say("Contents"), direction="rtl" if direction(doc.meta.lang) == "rtl" else None))
+    if direction(doc.meta.lang) == "rtl":
+        book.set_direction("rtl")  # the spine's page-progression-direction: pages turn right to left
     nav.add_item(style)
     book.add_item(epub.EpubNcx())
     owners = id_owners(doc)
@@ -257,11 +260,11 @@ def embed_fallbacks(book: epub.EpubBook, doc: Document) -> bytes:
     """The fonts that draw what the reader's own font may lack (Arabic words, an emoji), cut to those
     characters and embedded; returns the CSS that declares them, for exactly those characters."""
     faces = []
-    for number, (path, chars) in enumerate(fonts.fallbacks(doc.text).items(), start=1):
+    for number, (path, chars, weight) in enumerate(fonts.fallback_faces(fonts.handout_characters(doc), doc.meta.lang), start=1):
         name = fonts.subset_name(path, chars, ".woff2")
         book.add_item(epub.EpubItem(uid=f"font-{number}", file_name=f"fonts/{name}", media_type="font/woff2",
                                     content=fonts.subset(path, chars)))
-        faces.append((f"../fonts/{name}", chars))
+        faces.append((f"../fonts/{name}", chars, weight))
     if not faces:
         return b""
     rules = fonts.fallback_rules(faces)

@@ -72,7 +72,7 @@ def build(doc: Document, out_dir: Path, options: BuildOptions) -> Manifest:
     pictures.publish(doc.pictures, out_dir)
     faces = write_fonts(out_dir, options)
     fallbacks = write_fallbacks(doc, out_dir, options)
-    kept = {url for url, _, _ in faces} | {url for url, _ in fallbacks}
+    kept = {url for url, _, _ in faces} | {url for url, _, _ in fallbacks}
     for stale in (out_dir / "fonts").iterdir():  # a subset an earlier text needed
         if f"fonts/{stale.name}" not in kept:
             stale.unlink()
@@ -101,14 +101,14 @@ def write_fonts(out_dir: Path, options: BuildOptions) -> list[tuple[str, str, st
     return written
 
 
-def write_fallbacks(doc: Document, out_dir: Path, options: BuildOptions) -> list[tuple[str, str]]:
+def write_fallbacks(doc: Document, out_dir: Path, options: BuildOptions) -> list[tuple[str, str, str]]:
     """The fonts that draw what Atkinson lacks (Arabic words, an emoji), cut to those characters,
-    as WOFF2 beside the page: (url, characters) of each."""
+    as WOFF2 beside the page: (url, characters, weight) of each."""
     faces = []
-    for path, chars in fonts.fallbacks(doc.text).items():
+    for path, chars, weight in fonts.fallback_faces(fonts.handout_characters(doc), doc.meta.lang):
         name = fonts.subset_name(path, chars, ".woff2")
         write_atomic(out_dir / "fonts" / name, fonts.cached_subset(options.cache, path, chars))
-        faces.append((f"fonts/{name}", chars))
+        faces.append((f"fonts/{name}", chars, weight))
     return faces
 
 

@@ -24,6 +24,7 @@ from ..config import PROJECT_ROOT, STYLES_DIR
 from ..manifest import Manifest
 from ..rendering import section_html
 from ..model import Document, Metadata
+from ..language.scripts import direction
 from ..language.words import N_, Words, words_for
 from ..page import document, heading
 
@@ -117,7 +118,8 @@ def stylesheet(paper: str, css: str | None = None, say: Words | None = None) -> 
     say = say or words_for("en")
     page = css_content(say("Page {page} of {pages}"), page="counter(page)", pages="counter(pages)")
     before, _, after = say("(note {number})").partition("{number}")
-    return (f"{font_faces(font_dir())}\n{rules}\n@page {{ size: {size}; @bottom-right {{ content: {page}; }} }}\n"
+    corner = "bottom-left" if direction(say.lang) == "rtl" else "bottom-right"  # where the reader's eye ends
+    return (f"{font_faces(font_dir())}\n{rules}\n@page {{ size: {size}; @{corner} {{ content: {page}; }} }}\n"
             f'a.noteref sup::before {{ content: "\\a0{css_string(before)}"; }}\n'
             f'a.noteref sup::after {{ content: "{css_string(after)}"; }}\n')
 
@@ -217,8 +219,8 @@ PICTURES_BASE = "file:///handout/"  # the handout's pictures' URLs; the fetcher 
 def handout_pdf(doc: Document, paper: str, source_date_epoch: int | None, css: str | None = None) -> bytes:
     """Render the handout to PDF bytes; `css` replaces the large-print rules (tests use a 12 pt one)."""
     created = creation_date(doc.meta, source_date_epoch)
-    others = fonts.fallbacks(doc.text)  # the fonts that draw what Atkinson lacks, as the page gets them
-    faces = fonts.fallback_rules([(path.as_uri(), chars) for path, chars in others.items()])
+    others = fonts.fallback_faces(fonts.handout_characters(doc), doc.meta.lang)  # the fonts that draw what Atkinson lacks, as the page gets them
+    faces = fonts.fallback_rules([(path.as_uri(), chars, weight) for path, chars, weight in others])
     html = handout_html(doc, faces + stylesheet(paper, css, words_for(doc.meta.lang)), created)
     base_url = PICTURES_BASE  # not the source's folder: WeasyPrint names each picture by its URL, and the
     # PDF's bytes must not depend on where the project is checked out
@@ -227,7 +229,7 @@ def handout_pdf(doc: Document, paper: str, source_date_epoch: int | None, css: s
     import weasyprint
 
     page = weasyprint.HTML(string=html, base_url=base_url,
-                           url_fetcher=_fetcher_class()((*allowed_roots(), *others), pictures))
+                           url_fetcher=_fetcher_class()((*allowed_roots(), *(path for path, _, _ in others)), pictures))
     return page.write_pdf(
         pdf_variant="pdf/ua-1", pdf_identifier=identifier, finisher=add_page_labels,
     )

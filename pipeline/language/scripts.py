@@ -1,9 +1,10 @@
 """Writing systems: the script a word is written in, which scripts set no spaces between words, and
 what a language's text is counted in.
 
-Chinese, Japanese and Vietnamese are written a syllable at a time (a character, or a word-piece
-between spaces), so counting what stands between spaces or each character counts syllables, not
-words. Rather than guess their words, their sentence length and speaking rate are counted in
+Chinese, Japanese, Korean and Vietnamese are written a syllable at a time (a character, a Hangul
+block, or a word-piece between spaces), so counting what stands between spaces or each character
+counts syllables, not words (Korean's spaces fall between phrases of several syllables, and where a
+PDF or a reader breaks them differs, so its blocks are counted and compared one by one). Rather than guess their words, their sentence length and speaking rate are counted in
 syllables and held to limits in syllables (`sentence_syllables_max`, `syllables_per_minute`), and
 every report names the unit.
 """
@@ -15,9 +16,9 @@ import re
 import unicodedata
 
 # Scripts written without spaces between words: each character is counted on its own.
-UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR")
+UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR")
 # Languages whose written units are syllables (BCP 47 primary subtags).
-SYLLABIC = frozenset({"zh", "yue", "ja", "vi"})
+SYLLABIC = frozenset({"zh", "yue", "ja", "ko", "vi"})
 UNIT = re.compile(r"[^\W_]+(?:['’][^\W_]+)*(?:-[^\W_]+(?:['’][^\W_]+)*)*")
 
 
@@ -59,6 +60,13 @@ SCRIPT_LANGUAGES = {"ARABIC": "ar", "HEBREW": "he", "CYRILLIC": "ru", "GREEK": "
                     "GURMUKHI": "pa", "KHMER": "km", "SINHALA": "si", "MYANMAR": "my", "TELUGU": "te", "KANNADA": "kn",
                     "MALAYALAM": "ml", "LAO": "lo"}
 RIGHT_TO_LEFT_SCRIPTS = frozenset({"ARABIC", "HEBREW", "SYRIAC", "THAANA", "NKO"})
+# Languages written right to left (BCP 47 primary subtags): their pages, books and PDFs run right to left.
+RIGHT_TO_LEFT_LANGUAGES = frozenset({"ar", "he", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb", "syr"})
+
+
+def direction(lang: str) -> str:
+    """"rtl" for a language written right to left (Arabic, Farsi, Urdu, Hebrew), else "ltr"."""
+    return "rtl" if lang.split("-")[0].lower() in RIGHT_TO_LEFT_LANGUAGES else "ltr"
 
 
 @functools.cache

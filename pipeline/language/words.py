@@ -93,6 +93,12 @@ class Words:
             return value
         return format_date(day, format="long", locale=self.language)
 
+    @property
+    def every_word(self) -> str:
+        """Every translation of the catalog, run together: the characters the formats may add to a
+        handout (the fonts that draw a Vietnamese handout must draw "Phần" too)."""
+        return " ".join(t for value in self.messages.values() for t in (value if isinstance(value, list) else [value]))
+
     def in_words(self, items: list[str]) -> str:
         """Items as a sentence lists them: "a, b and c" ("a, b y c")."""
         if len(items) < 2:

@@ -33,7 +33,6 @@ READER = "markdown-auto_identifiers-raw_tex-raw_attribute"
 SAFE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
 OPTIONAL_TEXT_FIELDS = ("subtitle", "publisher", "date", "identifier", "description", "translation-of")
-RIGHT_TO_LEFT = {"ar", "he", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb", "syr"}
 
 
 @dataclass
@@ -160,10 +159,6 @@ def _metadata(path: Path, meta_text: str) -> Metadata:
             raise SourceError(path, line_of(key), f"'{key}' is missing or empty in the metadata")
     if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", values["lang"].strip()):
         raise SourceError(path, line_of("lang"), f"'lang' is not a BCP 47 tag: {values['lang']!r}")
-    if values["lang"].split("-")[0].lower() in RIGHT_TO_LEFT:
-        raise SourceError(path, line_of("lang"), f"right-to-left handouts ({values['lang'].strip()}) are not supported yet: "
-                                                  "the large-print layout, page and e-book are laid out left to right "
-                                                  "(words of a right-to-left script inside a left-to-right handout are fine)")
     fields: dict[str, Any] = {}
     for key in OPTIONAL_TEXT_FIELDS:
         value = values.get(key)

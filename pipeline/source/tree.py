@@ -231,7 +231,7 @@ def _marked_inlines(inlines: list[Inline], lang: str) -> list[Inline]:
                     run, script = [{"t": "Str", "c": text}], found
                 else:
                     close()
-                    out.append({"t": "Str", "c": text})
+                    out.extend(_numbers_left_to_right(text, lang))
         elif node["t"] in ("Space", "SoftBreak") and script:
             run.append(node)
         else:
@@ -239,6 +239,21 @@ def _marked_inlines(inlines: list[Inline], lang: str) -> list[Inline]:
             out.append(node)
     close()
     return out
+
+
+NUMBER_WITH_SEPARATORS = re.compile(r"(\d+(?:[-–./:,]\d+)+)")
+
+
+def _numbers_left_to_right(text: str, lang: str) -> list[Inline]:
+    """A piece of text, with a phone number, date or dose inside a right-to-left handout held left to
+    right (`dir="ltr"`): the bidi algorithm drew "555-0199" as "0199-555" in an Arabic line."""
+    from ..language.scripts import direction
+
+    if direction(lang) != "rtl" or not NUMBER_WITH_SEPARATORS.search(text):
+        return [{"t": "Str", "c": text}]
+    pieces = NUMBER_WITH_SEPARATORS.split(text)
+    return [{"t": "Span", "c": [["", [], [["dir", "ltr"]]], [{"t": "Str", "c": piece}]]} if n % 2 else {"t": "Str", "c": piece}
+            for n, piece in enumerate(pieces) if piece]
 
 
 def _language_attributes(script: str) -> list[list[str]]:
