@@ -1,5 +1,5 @@
 """Every script a clinic serves (issue 27): two-section handouts in Chinese, Arabic, Russian,
-Vietnamese, Korean, Tagalog and Haitian Creole are built in every format this machine can make for
+Vietnamese, Korean, Tagalog, Haitian Creole and Farsi are built in every format this machine can make for
 them and checked like the English one: no English word the pipeline added in any format, Arabic laid
 out right to left, the PDF's text read in order, every font embedded and every character drawn, bold
 headings drawn from bold faces. Tagalog has no voice and Haitian Creole and Tagalog no braille table
@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 HANDOUTS = {"zh-CN": FIXTURES / "languages" / "zh-CN.md", "ar": FIXTURES / "languages" / "ar.md",
             "ru": FIXTURES / "gripp.md", "vi": FIXTURES / "cham-soc-da.md", "ko": FIXTURES / "languages" / "ko.md",
-            "tl": FIXTURES / "languages" / "tl.md", "ht": FIXTURES / "languages" / "ht.md"}
+            "tl": FIXTURES / "languages" / "tl.md", "ht": FIXTURES / "languages" / "ht.md",
+            "fa": FIXTURES / "languages" / "fa.md"}
 NOT_HERE = {"tl": {"audio", "braille"}, "ht": {"braille"}}  # no espeak-ng voice, no liblouis table
 
 
@@ -52,6 +53,17 @@ def test_each_language_builds_and_passes_its_check(built: dict[str, Path], lang:
             rule = next(r for r in report.rules if r.name == "no English interface words")
             assert rule.ok and "none of the" in rule.detail, (report.format, rule)
     assert not words_for(lang).fallback
+
+
+def test_persian_braille_keeps_its_letters(built: dict[str, Path]) -> None:
+    """The Persian table writes no Latin "a": the probe of what a table can write wrapped each letter
+    in "a"s, found every Persian letter unwritable and dropped it (the braille held only full stops),
+    and the zero-width non-joiner in "می‌کند" reached the PEF writer as an escape (an internal error)."""
+    from pipeline.formats import braille
+
+    brf = " ".join((built["fa"] / "fa.brf").read_text(encoding="ascii").split())
+    for word in ("واکسن", "آنفولانزا", "درمانگاه", "میکند"):
+        assert braille.louis([word], "en-us-brf.dis,fa-ir-g1.utb")[0] in brf, word
 
 
 def test_arabic_runs_right_to_left(built: dict[str, Path]) -> None:

@@ -476,15 +476,16 @@ def check_catalog(doc: Document, report: FormatReport, reader: PdfReader) -> Non
 
 
 def check_running(report: FormatReport, pages: list[Page], title: str, say: Words) -> None:
-    """Every page carries the title at the top and "Page X of Y" (in the handout's language) at the foot."""
+    """Every page carries the title at the top and "Page X of Y" (in the handout's language) at the
+    foot, compared without spaces (a PDF's text splits Persian "صفحهٔ" around its hamza)."""
     total = len(pages)
     page_words = say("Page {page} of {pages}")
     want_title = presence.words(title)
     bad = [
         str(number)
         for number, page in enumerate(pages, start=1)
-        if " ".join(presence.words(page_words.format(page=number, pages=total))) not in " ".join(presence.words(page.running_text))
-        or " ".join(want_title) not in " ".join(presence.words(page.running_text))
+        if "".join(presence.words(page_words.format(page=number, pages=total))) not in "".join(presence.words(page.running_text))
+        or "".join(want_title) not in "".join(presence.words(page.running_text))
     ]
     report.rule("running header and footer", total > 0 and not bad,
                 f"missing on page(s) {', '.join(bad)}" if bad else f"title and 'Page X of {total}' on every page")

@@ -24,7 +24,8 @@ def words(text: str, scripts: frozenset[str] | None = None, counted: bool = Fals
     0"), and each character of a script written without spaces on its own. With `scripts`, only
     words in those scripts (and numbers) are kept: what a format can carry of a handout in another
     script (its braille table, its voice) is judged, the rest is not counted."""
-    text = RTL_MARKS.sub("", unicodedata.normalize("NFKC", text).lower())
+    text = RTL_MARKS.sub("", unicodedata.normalize("NFKC", text).lower()).replace("\u200c", "")  # Persian's
+    # zero-width non-joiner ("می‌کند") is part of its word, and a PDF's text leaves it out
     text = text.replace("’", "'").replace("‘", "'").replace("—", " ").replace("–", " ")
     found: list[str] = []
     run_end = -1  # where the last right-to-left word ended, while a run of them goes on

@@ -498,8 +498,10 @@ def _emoji(char: str, table: Table) -> bool:
 
 @functools.cache
 def _drawable(char: str, tables: str) -> bool:
-    """Whether the tables write this character in ASCII braille cells, without an escape."""
-    said = louis([f"a{char}a"], tables)[0]
+    """Whether the tables write this character in ASCII braille cells, without an escape (asked
+    alone: a Persian table writes no Latin "a", so a probe wrapped in "a"s called every Persian
+    letter unwritable and the letters were dropped)."""
+    said = louis([char], tables)[0]
     return not ESCAPE.search(said) and all(cell in unicode_cells() for cell in said)
 
 
@@ -666,7 +668,7 @@ def edition(doc: Document, table: Table) -> list[list[str]]:
             break
         contents_count = len(contents.pages)
     extent = say.plural("1 volume, {count} braille page", "1 volume, {count} braille pages", total)
-    title = title_pages(front, louis([extent], table.tables)[0])
+    title = title_pages(front, louis([writable(extent, table, say)], table.tables)[0])
     pages = title.pages + contents.pages + body_pages.pages
     return [numbered(page, numbers[n] if n > len(title.pages) else "") for n, page in enumerate(pages, start=1)]
 
