@@ -221,7 +221,24 @@ def on_baselines(body: pdfplumber.page.Page, base: str = "ltr") -> str:
     for line in lines.values():
         top, bottom = min(float(c["top"]) for c in line), max(float(c["bottom"]) for c in line)
         chars += [{**c, "top": top, "bottom": bottom, "doctop": float(c["doctop"]) - float(c["top"]) + top} for c in line]
-    return logical_order(pdfplumber.utils.extract_text(chars) or "", base)
+    text = logical_order(pdfplumber.utils.extract_text(chars) or "", base)
+    headings = _heading_lines(list(lines.values()), getattr(body, "root_page", body), base)
+    return "\n".join(HEADING_MARK + line if line.strip() and line in headings else line for line in text.split("\n"))
+
+
+HEADING_MARK = "\u2063"  # (invisible separator) starts a line drawn larger than the text around it: a heading, where a section is looked for
+
+
+def _heading_lines(lines: list[list[dict[str, Any]]], page: pdfplumber.page.Page, base: str) -> set[str]:
+    """The text of each line drawn at the page's largest size when that is a fifth larger than its
+    smallest text (running header and footer aside): the questions, so "the the the" is looked for
+    as a heading and not found in the same words of the answer above it."""
+    height = float(page.height)
+    sizes = {round(float(c["size"]), 1) for c in page.chars if c["text"].strip() and not is_running(c, height)}
+    if not sizes or max(sizes) < 1.2 * min(sizes):
+        return set()
+    return {logical_order(pdfplumber.utils.extract_text(line) or "", base) for line in lines
+            if round(max(float(c["size"]) for c in line), 1) == max(sizes)}
 
 
 def read_outline(reader: PdfReader) -> list[Bookmark]:
@@ -264,9 +281,13 @@ def judge_sections(
     """
     body: list[str] = []
     page_start: list[int] = []
+    heads: set[int] = set()  # where a heading line starts in `body`
     for page in pages:
         page_start.append(len(body))
-        body.extend(presence.words(page.body_text))
+        for line in page.body_text.split("\n"):
+            if line.startswith(HEADING_MARK):
+                heads.add(len(body))
+            body.extend(presence.words(line))
     unused = list(bookmarks)  # taken in order, so two questions with the same wording each find their own
     starts: dict[str, tuple[int, int]] = {}  # section id -> (heading position, first word after it)
     cursor = 0
@@ -277,7 +298,9 @@ def judge_sections(
             unused.remove(bookmark)
         if bookmark is None or bookmark.page is None or bookmark.page >= len(pages):
             continue
-        at = _find(body, title, max(cursor, page_start[bookmark.page]))
+        start = max(cursor, page_start[bookmark.page])
+        at = next((h for h in sorted(heads) if h >= start and body[h:h + len(title)] == title), -1)
+        at = at if at >= 0 else _find(body, title, start)  # a heading not drawn larger (a test's style sheet)
         if at >= 0:
             starts[section.id] = (at, at + len(title))
             cursor = at + len(title)
