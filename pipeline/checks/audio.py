@@ -34,7 +34,7 @@ from ..config import setting
 from ..errors import EngineError
 from ..formats.audio import FULL, RENDITIONS, Rendition, read_timings, section_file
 from ..engine.lanes import lanes
-from ..model import Document, Section
+from ..model import Document, Section, Utterance
 from ..language.readability import pronunciations
 from ..language.scripts import counting_unit
 from ..language.narration import spoken
@@ -44,6 +44,7 @@ from .presence import Presence, in_order_ratio, judge, scripts_of, words
 
 FORMAT = "audio"
 ASR_RATE = 16000
+ENDING_WORDS_MIN = 3  # the last third of a three-word section is one word: a Spanish "médico" misheard "maybe co"
 # A heard word matches a said word when their phonemes differ by at most one in PHONEMES_PER_SLIP
 # (so words of under four phonemes must match exactly): "skin"/"scan", "used"/"use",
 # "come back"/"combat" count, "lung"/"lawn" does not. Matching in order keeps the check deaf to
@@ -164,7 +165,7 @@ def _judge(doc: Document, section: Section, index: int, rendition: Rendition, pa
     if said:
         problems.append(said)
     listened = heard[f"{rendition.name}:{section.id}"]
-    rate = _speaking_rate(doc, section, passages, listened, label, report)
+    rate = _speaking_rate(doc, rendition.script(section), listened, label, report)
     if rate:
         problems.append(rate)
     if expected is not None:
@@ -182,14 +183,15 @@ def _judge(doc: Document, section: Section, index: int, rendition: Rendition, pa
     return Presence(True, f"{rate:.0f} {_per_minute(unit)}" + (f", {heard_share:.0%} of content words heard" if heard_share is not None else ""))
 
 
-def _speaking_rate(doc: Document, section: Section, passages: tuple[str, ...], listened: Heard, label: str,
+def _speaking_rate(doc: Document, script: tuple[Utterance, ...], listened: Heard, label: str,
                    report: FormatReport) -> str:
-    """The source's words (syllables in Chinese, Japanese, Vietnamese), after the spoken "Section 1
-    of 12.", over the time the voice is speaking (pauses between sentences left out, so a one-word
-    answer is not "too slow"): within `words_per_minute` (`syllables_per_minute`)."""
+    """The words the source says the narration says (the model's script: "Section 1 of 12.", each
+    sentence in its spoken forms, a table's "1 row, 4 columns:" and its column names; syllables in
+    Chinese, Japanese, Korean, Vietnamese) over the time the voice is speaking (pauses between
+    sentences left out, so a one-word answer is not "too slow"): within `words_per_minute`
+    (`syllables_per_minute`). Counting the source's words alone called a table's narration slow."""
     unit = counting_unit(doc.meta.lang)
-    opening = words_for(doc.meta.lang)("Section {number} of {total}.", number=section.number, total=len(doc.sections))
-    count = len(words(" ".join((opening, section.title, *passages)), counted=True))
+    count = len(words(" ".join(u.text for u in script), counted=True))
     minutes = (listened.speaking_seconds or listened.seconds) / 60
     rate = count / minutes if minutes else 0.0
     low, high = setting(f"{unit}s_per_minute")
@@ -306,9 +308,11 @@ def match(said: list[str], heard: list[str]) -> Match:
                 score = max(score, best[i - 2][j - 1] + counted[i - 2] + counted[i - 1])
             best[i][j] = score
     found = best[-1][-1]
-    # The words of the last third heard in order: what the alignment found beyond the best it can do
-    # with the first two thirds alone (a lower bound, so a recording that stops early scores 0).
-    head = next(i for i in range(len(said) + 1) if sum(counted[:i]) >= sum(counted) * 2 / 3)
+    # The words of the last third (at least ENDING_WORDS_MIN of them: one misheard word is no
+    # ending) heard in order: what the alignment found beyond the best it can do with the words
+    # before them alone (a lower bound, so a recording that stops early scores 0).
+    tail_needed = max(sum(counted) / 3, min(ENDING_WORDS_MIN, sum(counted)))
+    head = max(i for i in range(len(said) + 1) if sum(counted[i:]) >= tail_needed)
     tail_words = sum(counted[head:])
     ending = (found - best[head][-1]) / tail_words if tail_words else 1.0
     return Match(found / sum(counted), min(1.0, found / heard_counted) if heard_counted else 0.0, ending)

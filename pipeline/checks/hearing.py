@@ -19,6 +19,7 @@ import hashlib
 import math
 import re
 import subprocess
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,8 +90,10 @@ def handout_sentences(doc: Document) -> list[list[str]]:
 
 
 def said_words(text: str) -> list[str]:
-    """The words a recogniser writes for a text: lower case, numbers as words, other scripts left out."""
-    text = text.lower().replace("’", "'")
+    """The words a recogniser writes for a text: lower case, numbers as words, other scripts left out,
+    a Latin letter's accent dropped ("médico" is the word "medico", not "m" and "dico", which no voice
+    says and no recogniser hears)."""
+    text = "".join(c for c in unicodedata.normalize("NFKD", text.lower().replace("’", "'")) if not unicodedata.combining(c))
     text = re.sub(r"\d+(?:\.\d+)?", lambda m: f" {number_words(m.group(0))} ", text)
     return WORD.findall(text)
 

@@ -110,9 +110,18 @@ def _own_text(element: lxml.html.HtmlElement) -> str:
         if isinstance(child.tag, str) and child.tag not in BLOCKS and not any(
             isinstance(d.tag, str) and d.tag in BLOCKS for d in child.iterdescendants()
         ):
-            parts.append(child.text_content())
+            parts.append(_inline_text(child))
         parts.append(child.tail or "")
     return "".join(parts)
+
+
+def _inline_text(element: lxml.html.HtmlElement) -> str:
+    """An inline element's words, a note's number apart from the word it follows ("Word" and "1",
+    not "word1": a sentence with two notes fell under the presence ratio)."""
+    if element.get("role") == "doc-noteref":
+        return f" {element.text_content()} "
+    return (element.text or "") + "".join(_inline_text(child) + (child.tail or "") for child in element
+                                          if isinstance(child.tag, str))
 
 
 def readability_rules(report: FormatReport, doc: Document, measured: dict[str, readability.Readability]) -> None:
