@@ -118,6 +118,8 @@ class Metadata:
     glossary: dict[str, str] = field(default_factory=dict)
     translation_of: str = ""  # the identifier of the edition this one translates
     pronounce: dict[str, str] = field(default_factory=dict)  # word: /IPA/ or respelling (language.pronunciation)
+    disclaimer: str = ""  # the care-team line every format ends with (the catalog's sentence when empty)
+    contact: str = ""  # where a reader calls or asks, e.g. "the Breast Clinic, 555-0100" (said at the end)
 
 
 @dataclass(frozen=True)

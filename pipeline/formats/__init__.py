@@ -35,7 +35,7 @@ from typing import Any, Callable, Mapping
 
 from ..config import setting
 
-from ..language.words import Words, words_for
+from ..language.words import N_, Words, words_for
 
 
 @dataclass(frozen=True)
@@ -160,3 +160,13 @@ def declared(name: str) -> Setting:
             if found.name == name:
                 return found
     raise KeyError(name)
+
+
+CARE_TEAM = N_("This guide does not replace advice from your own care team. Please ask them any question you have.")
+
+
+def care_team_line(doc: Any, say: Words | None = None) -> str:
+    """The line every format ends with: the source's `disclaimer`, else the catalog's care-team sentence
+    (a reader must meet it in print, in braille and by ear, not only on the web page)."""
+    say = say or words_for(doc.meta.lang)
+    return doc.meta.disclaimer or say(CARE_TEAM)

@@ -318,7 +318,7 @@ def footer(doc: Document, ids: PageIds, say: Words) -> str:
     """Who made it, when, the reminder that a care team knows the reader best, and the way back up."""
     made = " · ".join(v for v in (text(doc.meta.publisher), readable_date(doc.meta.date, say)) if v)
     lines = ['<footer class="page-footer">', '<div class="measure">']
-    lines.append(f"<p{say.lang_attr}>{say.html('This guide does not replace advice from your own care team. Please ask them any question you have.')}</p>")
+    lines.append(f"<p{'' if doc.meta.disclaimer else say.lang_attr}>{escape(formats.care_team_line(doc, say))}</p>")
     if made:
         lines.append(f'<p class="made">{made}</p>')
     lines += [f'<p{say.lang_attr}><a href="#{ids.top}">{say.html("Back to the top")}</a></p>', "</div>", "</footer>"]

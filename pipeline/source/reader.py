@@ -32,7 +32,8 @@ from ..language.words import Words, words_for
 READER = "markdown-auto_identifiers-raw_tex-raw_attribute"
 SAFE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
-OPTIONAL_TEXT_FIELDS = ("subtitle", "publisher", "date", "identifier", "description", "translation-of")
+OPTIONAL_TEXT_FIELDS = ("subtitle", "publisher", "date", "identifier", "description", "translation-of", "disclaimer",
+                        "contact")
 
 
 @dataclass
