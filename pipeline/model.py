@@ -12,7 +12,8 @@ class Piece:
     """One thing a listener hears: its words as written, and the id of the element that shows them.
 
     `group` numbers the block it belongs to (pieces of one paragraph share it, so the pause between
-    them is a sentence pause); `kind` is sentence, item, line, code, table, row, picture or note.
+    them is a sentence pause); `kind` is sentence, item, line, code, table, row, picture, note or
+    label (a callout box's label, "Warning:", heard and brailled with the box's first words).
     """
 
     target: str

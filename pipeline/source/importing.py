@@ -35,7 +35,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from . import tree as pandoc_tree, pandoc, pictures, untrusted
+from . import tree as pandoc_tree, callouts, pandoc, pictures, untrusted
 from ..engine.cache import write_atomic
 from ..config import setting
 from ..errors import OutputError, SourceError
@@ -239,12 +239,13 @@ def _unique(ident: str, used: set[str], number: int) -> str:
 
 def _without_ids(node: Any) -> Any:
     """The tree without the ids and wrappers a word processor adds (bookmarks, custom styles):
-    spans and divs without classes are unwrapped, other elements keep classes but lose ids."""
+    spans without classes and divs that are no callout (`callouts.KINDS`; any other class would be
+    refused at its line) are unwrapped, other elements keep classes but lose ids."""
     if isinstance(node, list):
         out: list[Any] = []
         for child in node:
             cleaned = _without_ids(child)
-            if isinstance(child, dict) and child.get("t") in ("Span", "Div") and not child["c"][0][1]:
+            if _wrapper(child):
                 out.extend(cleaned["c"][1])
             else:
                 out.append(cleaned)
@@ -256,9 +257,18 @@ def _without_ids(node: Any) -> Any:
         content[2] = [[align, {"t": "ColWidthDefault"}] for align, _width in content[2]]
     if node["t"] in pandoc_tree.ATTRIBUTED and isinstance(content, list) and content and pandoc_tree._is_attr(content[0]):
         ident, classes, pairs = content[0]
+        classes = [name for name in classes if name in callouts.KINDS] if node["t"] == "Div" else classes
         keep = [[k, v] for k, v in pairs if k == "alt"]  # sizes are the formats' business
         content = [["", classes, keep], *content[1:]]
     return {"t": node["t"], "c": content}
+
+
+def _wrapper(node: Any) -> bool:
+    """A span without classes, or a div that is no callout: a word processor's wrapper, unwrapped."""
+    if not isinstance(node, dict) or node.get("t") not in ("Span", "Div"):
+        return False
+    classes = node["c"][0][1]
+    return not classes if node["t"] == "Span" else not set(classes) & set(callouts.KINDS)
 
 
 def _pictures(sections: list[_Section], received: Path, reader: str, scratch: Path, media: Path, folder: Path,

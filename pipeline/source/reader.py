@@ -6,6 +6,8 @@ heading with an explicit id (`## Question? {#id}`), its full text, and exactly o
 `::: plain` fenced div holding the plain-language rendition. An import marks a plain rendition it
 could not write `::: {.plain .unwritten}`: such a source is unfinished, refused by `build` and
 reported by `lint` (`parse(path, drafts=[...])` collects what is unfinished instead of raising).
+Either rendition may hold callouts (`::: warning`, `::: tip`, a quote starting "**Stop**"), which
+`callouts` recognises; a fenced div of any other class is refused at its line.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 import yaml
 
 from ..language.pronunciation import parse_pronounce
-from . import tree as pandoc_tree, pandoc, pictures, reading, untrusted
+from . import tree as pandoc_tree, callouts, pandoc, pictures, reading, untrusted
 from .. import fonts
 from ..language import narration
 from ..config import setting
@@ -69,6 +71,7 @@ def _parse(path: Path, drafts: list[UnfinishedSource] | None) -> Document:
     warnings: list[str] = []
     blocks = _pandoc_blocks(path, body)
     blocks = pandoc_tree.drop_unsafe(blocks, warnings)
+    blocks = callouts.recognise(path, blocks, text.splitlines(), warnings)
     blocks = pandoc_tree.mark_languages(blocks, meta.lang)
     parts = _sections(path, blocks, body.splitlines(), body_line, drafts)
     _inner_ids(parts, warnings)

@@ -11,6 +11,9 @@ The walk rewrites the section's Pandoc blocks once, for every format at the same
 - each picture gets an id and is read as "Picture: <alt text>." after the sentence that shows it;
 - each footnote becomes a numbered note reference and a note at the end of the section
   (`<aside role="doc-footnote">` with a link back), read as "Note: ..." after its sentence.
+- each callout (`callouts`) becomes a box, `<div class="callout warning" role="note">`, named by its
+  visible label (`<p class="callout-label" id>`), which is heard as a piece of its own ("Warning.")
+  right before the box's first words and brailled with them ("Warning: Stop and call us ...").
 
 Every id made here is `<prefix><kind><n>`, and the prefix ends in `_` (`where_s3`, `where_t1r2`,
 `where_pn1` in the plain rendition): section ids may not contain `_`, so a made id can never be a
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from . import callouts
 from .tree import Block, Inline, alt_text, split_sentences, stringify, stringify_blocks
 from ..model import Piece
 from ..language.words import Words, words_for
@@ -63,6 +67,7 @@ class _Walk:
     alts: list[str] = field(default_factory=list)
     group: int = 0
     label: tuple[str, bool] = ("", False)  # a list item's printed number or letter ("2.", "a.") and whether it is a step
+    callout: tuple[str, str] = ("", "")  # the label (id, words) of the callout box whose first words are still to come
     depth: int = 0   # how deep in ordered lists the walk is
 
     def new(self, kind: str) -> str:
@@ -75,6 +80,9 @@ class _Walk:
         if text.strip():
             marker, step = self.label
             self.label = ("", False)
+            if self.callout[0]:  # the box's label, heard with its first words ("Warning: Stop and call us ...")
+                self.pieces.append(Piece(*self.callout, "label", self.group if group is None else group))
+                self.callout = ("", "")
             self.pieces.append(Piece(target, " ".join(text.split()), kind, self.group if group is None else group,
                                      marker, step))
         for target_, said, kind_ in self.pending:
@@ -102,6 +110,8 @@ class _Walk:
             return {"t": kind, "c": [content[0], self.ordered(content[0], content[1])]}
         if kind == "BlockQuote":
             return {"t": kind, "c": self.blocks(content, context)}
+        if kind == "Div" and callouts.kind_of(block):
+            return self.boxed(block, context)
         if kind == "Div":
             return {"t": kind, "c": [content[0], self.blocks(content[1], context)]}
         if kind == "DefinitionList":
@@ -121,6 +131,20 @@ class _Walk:
         if kind == "Figure":
             return self.figure(content)
         return block
+
+    def boxed(self, block: Block, context: str) -> Block:
+        """A callout: a box (`role="note"`) named by its visible label, a piece of its own (so read-along
+        highlights the label while it is said) heard and brailled with the box's first words."""
+        (ident, classes, pairs), inner = block["c"]
+        label = self.say(callouts.LABELS[callouts.kind_of(block)])
+        label_id = self.new("k")
+        self.callout = (label_id, f"{label}:")
+        marked = self.blocks(inner, context)
+        self.callout = ("", "")  # a box with no words to hear leaves no label for the next one
+        shown = raw_block(f'<p class="callout-label" id="{label_id}"{self.say.lang_attr}>{escape(label)}</p>')
+        attributes = [*[[k, v] for k, v in pairs if k not in ("role", "aria-labelledby")],
+                      ["role", "note"], ["aria-labelledby", label_id]]
+        return {"t": "Div", "c": [[ident, classes, attributes], [shown, *marked]]}
 
     def ordered(self, attributes: list[Any], items: list[list[Block]]) -> list[list[Block]]:
         """The items of a numbered list, each item's first piece carrying its number or letter as the
