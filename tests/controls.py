@@ -31,15 +31,15 @@ def audio_control(kind: str, doc: Document, built: Path, target: Path, other: tu
     shutil.copytree(built, target)
     for rendition in RENDITIONS:
         folder = rendition.directory(target)
-        files = [folder / section_file(s) for s in doc.sections]
-        originals = [rendition.directory(built) / section_file(s) for s in doc.sections]
+        files = [folder / section_file(s, ".mp3", len(doc.sections)) for s in doc.sections]
+        originals = [rendition.directory(built) / section_file(s, ".mp3", len(doc.sections)) for s in doc.sections]
         for index, (path, original) in enumerate(zip(files, originals)):
             replace = _REPLACERS[kind]
             if kind == "another section":
                 replace(originals[(index + 1) % len(originals)], path)
             elif kind == "another handout":
                 assert other is not None, "another handout's build is needed"
-                theirs = [rendition.directory(other[1]) / section_file(s) for s in other[0].sections]
+                theirs = [rendition.directory(other[1]) / section_file(s, ".mp3", len(other[0].sections)) for s in other[0].sections]
                 replace(theirs[index % len(theirs)], path)
             else:
                 replace(original, path)

@@ -23,7 +23,7 @@ from pipeline.engine.build import BuildOptions, build
 from pipeline.checks import audio as audio_check
 from pipeline.checks import hearing
 from pipeline.config import setting
-from pipeline.formats.audio import section_file
+from pipeline.formats.audio import parts, section_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "fixtures" / "sample-faq.md"
@@ -69,30 +69,33 @@ def _vtt_time(seconds: float) -> str:
 
 
 def test_every_output_file_is_written(sample_audio: Path, sample_doc) -> None:
-    """Section MP3s and transcripts, the whole narration as MP3 and M4B, playlist and timings."""
+    """Chapter MP3s and transcripts (the opening, the sections, the glossary, the closing), the whole
+    narration as MP3 and M4B (both narrations), playlist and timings."""
     folder = sample_audio / "audio"
-    expected = {section_file(s) for s in sample_doc.sections} | {section_file(s, ".vtt") for s in sample_doc.sections}
-    plain = expected | {"sample-faq.mp3", "sample-faq.m3u8", "timings.json"}
+    expected = {section_file(p) for p in parts(sample_doc)} | {section_file(p, ".vtt") for p in parts(sample_doc)}
+    assert {"00-opening.mp3", "04-glossary.mp3", "05-closing.vtt"} <= expected
+    plain = expected | {"sample-faq.mp3", "sample-faq.m4b", "sample-faq.m3u8", "timings.json"}
     expected |= {"sample-faq.mp3", "sample-faq.m4b", "sample-faq.m3u8", "timings.json", "plain"}
     assert {p.name for p in folder.iterdir()} == expected
     assert {p.name for p in (folder / "plain").iterdir()} == plain
 
 
 def test_section_tags(sample_audio: Path, sample_doc) -> None:
-    """Each section MP3 names its section, track, album, artist and language."""
+    """Each section MP3 names its section, track (after the opening, of six files), album, artist and language."""
     for section in sample_doc.sections:
         tags = ID3(sample_audio / "audio" / section_file(section))
         assert str(tags["TIT2"]) == section.title
-        assert str(tags["TRCK"]) == f"{section.number}/3"
+        assert str(tags["TRCK"]) == f"{section.number + 1}/6"
         assert str(tags["TALB"]) == sample_doc.meta.title
         assert str(tags["TPE1"]) == sample_doc.meta.publisher
         assert str(tags["TLAN"]) == "eng"
 
 
 def test_whole_narration_chapters_list_every_section_in_order(sample_audio: Path, sample_doc) -> None:
-    """ffprobe reads one chapter per section, in order, from both the MP3 (ID3 CHAP) and the M4B."""
-    titles = [s.title for s in sample_doc.sections]
-    for name in ("sample-faq.mp3", "sample-faq.m4b"):
+    """ffprobe reads the opening, one chapter per section, the glossary and the closing, in order, from
+    the MP3 (ID3 CHAP) and the M4B of both narrations."""
+    titles = ["Introduction", *(s.title for s in sample_doc.sections), "Words to know", "Where to get help"]
+    for name in ("sample-faq.mp3", "sample-faq.m4b", "plain/sample-faq.mp3", "plain/sample-faq.m4b"):
         chapters = _probe(sample_audio / "audio" / name, "-show_chapters")["chapters"]
         assert [c["tags"]["title"] for c in chapters] == titles, name
         starts = [float(c["start_time"]) for c in chapters]
@@ -100,7 +103,7 @@ def test_whole_narration_chapters_list_every_section_in_order(sample_audio: Path
     tags = ID3(sample_audio / "audio" / "sample-faq.mp3")
     assert (str(tags["TIT2"]), str(tags["TALB"]), str(tags["TLAN"])) == (sample_doc.meta.title, sample_doc.meta.title, "eng")
     toc = tags.getall("CTOC")[0]
-    assert list(toc.child_element_ids) == ["ch0", "ch1", "ch2"]
+    assert list(toc.child_element_ids) == [f"ch{n}" for n in range(6)]
 
 
 def test_files_are_mono_44k_cbr(sample_audio: Path) -> None:
@@ -137,8 +140,10 @@ def test_transcripts_and_playlist(sample_audio: Path, sample_doc) -> None:
         assert [c[2] for c in cues] == [u.text for u in section.narration]
         assert [c[1] for c in cues] == [f"{_vtt_time(c['begin'])} --> {_vtt_time(c['end'])}" for c in entry["clips"]]
     playlist = (sample_audio / "audio" / "sample-faq.m3u8").read_text(encoding="utf-8").splitlines()
-    assert playlist[0] == "#EXTM3U"
-    assert [line for line in playlist if line.endswith(".mp3")] == [section_file(s) for s in sample_doc.sections]
+    assert playlist[:2] == ["#EXTM3U", f"#PLAYLIST:{sample_doc.meta.title}"]
+    assert [line for line in playlist if line.endswith(".mp3")] == [section_file(p) for p in parts(sample_doc)]
+    plain = (sample_audio / "audio" / "plain" / "sample-faq.m3u8").read_text(encoding="utf-8").splitlines()
+    assert plain[1] == f"#PLAYLIST:{sample_doc.meta.title} (in plain words)"
 
 
 def test_sample_check_passes(sample_report, sample_doc) -> None:
@@ -155,7 +160,8 @@ def test_faq_narration_passes_with_recall_and_loudness(faq_built: Path, faq_doc)
     assert report.ok, checks.failures(faq_doc, [report])
     assert set(report.figures["recall"]) == {s.id for s in faq_doc.sections} | {f"{s.id} (plain)" for s in faq_doc.sections}
     assert all(abs(value + 16) <= 1 for value in report.figures["loudness_lufs"].values())
-    assert [c["title"] for c in report.figures["chapters"]] == [s.title for s in faq_doc.sections]
+    assert [c["title"] for c in report.figures["chapters"]] == [p.title for p in parts(faq_doc)]
+    print("added chapters", report.figures["added_chapters"])
 
 
 def test_swapped_section_files_fail_naming_both(sample_audio: Path, sample_doc, copy_of) -> None:
@@ -176,16 +182,17 @@ def test_swapped_section_files_fail_naming_both(sample_audio: Path, sample_doc, 
 
 
 def test_dropped_chapter_fails(sample_audio: Path, sample_doc, copy_of) -> None:
-    """The whole narration without its second CHAP frame: that section and the chapter rule fail."""
+    """The whole narration without the second section's CHAP frame (the third: the opening is the
+    first): that section and the chapter rule fail."""
     built = copy_of(sample_audio)
     book = built / "audio" / "sample-faq.mp3"
     tags = ID3(book)
-    tags.delall("CHAP:ch1")
+    tags.delall("CHAP:ch2")
     tags.save(book, v2_version=3)
     report = audio_check.check(sample_doc, built)
     dropped = sample_doc.sections[1]
     assert not report.sections[dropped.id].present
-    assert "no chapter 2" in report.sections[dropped.id].detail
+    assert "no chapter 3" in report.sections[dropped.id].detail
     assert report.sections[sample_doc.sections[0].id].present
     assert not next(r for r in report.rules if r.name == "sample-faq.mp3 chapters").ok
 
@@ -230,8 +237,10 @@ def test_one_edited_section_is_the_only_one_synthesised(tmp_path: Path) -> None:
     synthesised = [(e["rendition"], e["section"]) for e in events if e["event"] == "synthesised"]
     reused = sorted((e["rendition"], e["section"]) for e in events if e["event"] == "reused")
     assert synthesised == [("full", "called-back")]
-    assert reused == [("full", "getting-ready"), ("full", "what-is-a-mammogram"),
-                      ("plain", "called-back"), ("plain", "getting-ready"), ("plain", "what-is-a-mammogram")]
+    assert reused == [("full", "closing"), ("full", "getting-ready"), ("full", "glossary"), ("full", "opening"),
+                      ("full", "what-is-a-mammogram"), ("plain", "called-back"), ("plain", "closing"),
+                      ("plain", "getting-ready"), ("plain", "glossary"), ("plain", "opening"),
+                      ("plain", "what-is-a-mammogram")]
     timings = json.loads((tmp_path / "out" / "sample-faq" / "audio" / "timings.json").read_text(encoding="utf-8"))
     assert len(timings["sections"]) == 3
 
@@ -246,7 +255,7 @@ def test_two_builds_are_byte_identical(tmp_path: Path, sample_audio: Path) -> No
 
     first, second = digests(sample_audio), digests(again)
     assert first == second
-    assert len(first) == 10 + 9  # the full narration's files, then the plain one's (no M4B)
+    assert len(first) == 16 + 16  # each narration: 6 chapters' MP3 and VTT, the whole MP3 and M4B, playlist, timings
 
 
 @pytest.mark.fast

@@ -13,7 +13,7 @@ from pathlib import Path
 import mutagen
 from mutagen.id3 import COMM, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TRCK, USLT
 
-from ..model import Document, Section, Utterance
+from ..model import Document, Utterance
 from ..language.words import words_for
 
 # ID3 TLAN wants ISO 639-2; a source gives BCP 47. The languages a clinic is likely to publish in.
@@ -27,9 +27,9 @@ ISO_639_2 = {
 
 @dataclass(frozen=True)
 class Chapter:
-    """Where one section lies in the whole narration, in milliseconds."""
+    """Where one chapter (a section, or the opening, glossary or closing) lies in the whole narration, in milliseconds."""
 
-    section: Section
+    title: str
     start_ms: int
     end_ms: int
 
@@ -44,11 +44,16 @@ def artist(doc: Document) -> str:
     return doc.meta.publisher or doc.meta.title
 
 
+def album_title(doc: Document, album: str = "") -> str:
+    """How players name a whole narration: the title, and after it `album` (" (in plain words)")."""
+    return doc.meta.title + words_for(doc.meta.lang)(album) if album else doc.meta.title
+
+
 def _common(doc: Document, voice: str, album: str) -> ID3:
     """The tags every file of the narration shares (`album` follows the title: " (in plain words)")."""
     tags = ID3()
     say = words_for(doc.meta.lang)
-    tags.add(TALB(encoding=3, text=doc.meta.title + say(album) if album else doc.meta.title))
+    tags.add(TALB(encoding=3, text=album_title(doc, album)))
     tags.add(TPE1(encoding=3, text=artist(doc)))
     tags.add(TCON(encoding=3, text="Speech"))
     tags.add(TLAN(encoding=3, text=language(doc.meta.lang)))
@@ -59,12 +64,12 @@ def _common(doc: Document, voice: str, album: str) -> ID3:
     return tags
 
 
-def tag_section(path: Path, doc: Document, section: Section, voice: str, said: tuple[Utterance, ...],
+def tag_section(path: Path, doc: Document, title: str, track: str, voice: str, said: tuple[Utterance, ...],
                 album: str = "") -> None:
     """Title, track n/N, album, artist, language, and the words it says as lyrics (for players that show them)."""
     tags = _common(doc, voice, album)
-    tags.add(TIT2(encoding=3, text=section.title))
-    tags.add(TRCK(encoding=3, text=f"{section.number}/{len(doc.sections)}"))
+    tags.add(TIT2(encoding=3, text=title))
+    tags.add(TRCK(encoding=3, text=track))
     tags.add(USLT(encoding=3, lang=language(doc.meta.lang), desc="", text="\n".join(u.text for u in said)))
     tags.save(path, v2_version=3, v1=0)
 
@@ -79,7 +84,7 @@ def _escape(value: str) -> str:
 def ffmetadata(doc: Document, chapters: list[Chapter], voice: str, album: str = "") -> str:
     """Tags and chapters of the whole narration (MP3 and M4B) in ffmpeg's metadata format."""
     say = words_for(doc.meta.lang)
-    whole = doc.meta.title + say(album) if album else doc.meta.title
+    whole = album_title(doc, album)
     lines = [
         ";FFMETADATA1",
         f"title={_escape(whole)}",
@@ -93,7 +98,7 @@ def ffmetadata(doc: Document, chapters: list[Chapter], voice: str, album: str = 
         lines.append(f"date={_escape(doc.meta.date)}")
     for chapter in chapters:
         lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={chapter.start_ms}", f"END={chapter.end_ms}",
-                  f"title={_escape(chapter.section.title)}"]
+                  f"title={_escape(chapter.title)}"]
     return "\n".join(lines) + "\n"
 
 

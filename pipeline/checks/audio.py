@@ -4,9 +4,12 @@ A section is present when its file exists, its length fits its word count, speec
 (pocketsphinx, offline) hears enough of its content words in order (a word counts when the
 recogniser heard something that sounds the same, within one phoneme in four, by the CMU
 Pronouncing Dictionary), its file is tagged as that section, and
-the whole narration has its chapter in the right place. Format rules: loudness and true peak of
-every file, mono 44.1 kHz constant bit rate, chapters of the MP3 and the M4B in order, and
-timings.json, transcripts and playlist agreeing with the files.
+the whole narration has its chapter in the right place. The chapters the narration adds (the
+opening that says which version is playing, the title and the number of questions; the glossary;
+the closing with the care-team sentence) are judged the same way, from what the source says they
+must say. Format rules: loudness and true peak of every file, mono 44.1 kHz constant bit rate,
+chapters of the MP3 and the M4B in order, and timings.json, transcripts and playlist agreeing with
+the files.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from ..audio import ffmpeg as audio_ffmpeg
 from ..engine.cache import check_memo, file_digest, fingerprint
 from ..config import setting
 from ..errors import EngineError
-from ..formats.audio import FULL, RENDITIONS, Rendition, read_timings, section_file
+from ..formats.audio import FULL, OPENING, RENDITIONS, Part, Rendition, parts, read_timings, section_file
 from ..engine.lanes import lanes
 from ..model import Document, Section, Utterance
 from ..language.readability import pronunciations
@@ -40,7 +43,7 @@ from ..language.scripts import counting_unit
 from ..language.narration import spoken
 from ..language.words import Words, words_for
 from . import FormatReport, hearing, interface_words
-from .presence import Presence, in_order_ratio, judge, scripts_of, words
+from .presence import Presence, in_order, in_order_ratio, judge, scripts_of, words
 
 FORMAT = "audio"
 ASR_RATE = 16000
@@ -104,21 +107,25 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
     if not FULL.directory(out_dir).is_dir():
         report.unavailable = _voiceless(doc)
         return report if report.unavailable else report.missing(doc, f"no {FULL.folder}/ folder")
-    files = {(r.name, s.id): r.directory(out_dir) / section_file(s) for r in RENDITIONS for s in doc.sections}
+    chapters_heard = parts(doc)
+    files = {_key(r, p): r.directory(out_dir) / section_file(p, ".mp3", len(doc.sections))
+             for r in RENDITIONS for p in chapters_heard}
     existing = {key: path for key, path in files.items() if path.is_file()}
     wholes = {r.name: r.directory(out_dir) / f"{doc.name}.mp3" for r in RENDITIONS}
-    m4b = FULL.directory(out_dir) / f"{doc.name}.m4b"
+    books = {r.name: r.directory(out_dir) / f"{doc.name}.m4b" for r in RENDITIONS}
     english = doc.meta.lang.lower().startswith("en")
     model = hearing.model_for(doc) if english else None
-    heard = _listen_all({f"{r}:{sid}": path for (r, sid), path in existing.items()}, model)
+    heard = _listen_all(existing, model)
     expected = {r.name: {s.id: hearing.expected_words(doc, s, r is not FULL) for s in doc.sections} for r in RENDITIONS}
-    loudness = _measure_all([*existing.values(), *wholes.values(), m4b])
+    loudness = _measure_all([*existing.values(), *wholes.values(), *books.values()])
     chapters = {name: _book_chapters(path) for name, path in wholes.items()}
-    for index, section in enumerate(doc.sections):
+    position = {part.id: n for n, part in enumerate(chapters_heard) if part.section is not None}
+    for section in doc.sections:
         verdicts = []
         for rendition in RENDITIONS:
             try:
-                verdicts.append((rendition, _judge(doc, section, index, rendition, existing.get((rendition.name, section.id)),
+                verdicts.append((rendition, _judge(doc, section, position[section.id], rendition,
+                                                   existing.get(f"{rendition.name}:{section.id}"),
                                                    heard, chapters[rendition.name], expected[rendition.name] if english
                                                    else None, report)))
             except Exception as exc:  # noqa: BLE001  (one section that cannot be judged is absent, with the reason)
@@ -135,9 +142,11 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
         _format_rule(report, [path for path in [*existing.values(), *wholes.values()] if path.suffix == ".mp3"])
     for rendition in RENDITIONS:
         folder = rendition.directory(out_dir)
+        with report.guard(_named(rendition, "opening, glossary and closing")):
+            _added_chapters_rule(report, doc, rendition, chapters_heard, files, heard, chapters[rendition.name], english)
         with report.guard(_named(rendition, "chapters")):
             _chapter_rules(report, doc, rendition, wholes[rendition.name], chapters[rendition.name],
-                           m4b if rendition.audiobook else None, heard)
+                           books[rendition.name], heard, chapters_heard)
         with report.guard(_named(rendition, "timings")):
             _timings_rule(report, doc, rendition, folder, heard)
         with report.guard(_named(rendition, "playlist")):
@@ -147,6 +156,12 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
                                             for vtt in sorted(rendition.directory(out_dir).glob("*.vtt"))])
     report.figures["check_seconds"] = round(time.perf_counter() - started, 1)
     return report
+
+
+def _key(rendition: Rendition, part: Part) -> str:
+    """How a chapter's file is known while checking: "plain:ID" for a section, "plain:#opening" for
+    a chapter the narration adds ("#" is in no section id, so the two never meet)."""
+    return f"{rendition.name}:{part.id}" if part.section is not None else f"{rendition.name}:#{part.id}"
 
 
 def _judge(doc: Document, section: Section, index: int, rendition: Rendition, path: Path | None, heard: dict[str, Heard],
@@ -582,26 +597,27 @@ def _named(rendition: Rendition, rule: str) -> str:
 
 
 def _chapter_rules(report: FormatReport, doc: Document, rendition: Rendition, book: Path,
-                   chapters: list[tuple[str, float, float]], m4b: Path | None, heard: dict[str, Heard]) -> None:
-    """The whole narration (and the audiobook, for the full text) has one chapter per section, in
-    order, as long as the section file."""
-    titles = [s.title for s in doc.sections]
+                   chapters: list[tuple[str, float, float]], m4b: Path, heard: dict[str, Heard],
+                   chapters_heard: tuple[Part, ...]) -> None:
+    """The whole narration and its audiobook have one chapter per chapter file (the opening, each
+    section, the glossary, the closing), in order, each as long as its file."""
+    titles = [p.title for p in chapters_heard]
     got = [c[0] for c in chapters]
     starts = [c[1] for c in chapters]
     in_order = got == titles and starts == sorted(starts)
     report.rule(_named(rendition, f"{book.name} chapters"), in_order,
-                f"{len(got)} CHAP frames in section order" if in_order else f"chapters {got} at {starts} but sections {titles}")
+                f"{len(got)} CHAP frames in chapter order" if in_order else f"chapters {got} at {starts} but files {titles}")
     report.figures[_named(rendition, "chapters")] = [{"title": t, "start": round(s, 3), "end": round(e, 3)}
                                                      for t, s, e in chapters]
-    files = {s.id: heard.get(f"{rendition.name}:{s.id}") for s in doc.sections}
-    lengths = [f"{s.id}: chapter {e - b:.2f} s, file {files[s.id].seconds:.2f} s"
-               for s, (_, b, e) in zip(doc.sections, chapters)
-               if files[s.id] and abs((e - b) - files[s.id].seconds) > 2 * MP3_FRAME / int(setting("sample_rate"))]
-    report.rule(_named(rendition, "chapter lengths"), not lengths, "; ".join(lengths) or "every chapter as long as its section file")
-    if m4b is not None:
-        in_m4b = [c[0] for c in _m4b_chapters(m4b)] if m4b.is_file() else []
-        report.rule(f"{m4b.name} chapters", in_m4b == titles,
-                    f"{len(in_m4b)} chapters in section order" if in_m4b == titles else f"chapters {in_m4b} but sections {titles}")
+    files = {p.id: heard.get(_key(rendition, p)) for p in chapters_heard}
+    lengths = [f"{p.id}: chapter {e - b:.2f} s, file {files[p.id].seconds:.2f} s"
+               for p, (_, b, e) in zip(chapters_heard, chapters)
+               if files[p.id] and abs((e - b) - files[p.id].seconds) > 2 * MP3_FRAME / int(setting("sample_rate"))]
+    report.rule(_named(rendition, "chapter lengths"), not lengths, "; ".join(lengths) or "every chapter as long as its file")
+    in_m4b = [c[0] for c in _m4b_chapters(m4b)] if m4b.is_file() else []
+    report.rule(_named(rendition, f"{m4b.name} chapters"), in_m4b == titles,
+                f"{len(in_m4b)} chapters in order" if in_m4b == titles
+                else f"{m4b.name} missing" if not m4b.is_file() else f"chapters {in_m4b} but files {titles}")
 
 
 def _timings_rule(report: FormatReport, doc: Document, rendition: Rendition, folder: Path, heard: dict[str, Heard]) -> None:
@@ -627,7 +643,7 @@ def _timings_rule(report: FormatReport, doc: Document, rendition: Rendition, fol
         opener = rendition.script(section)[0].target
         if not clips or clips[0]["target"] != opener or ends != sorted(ends) or ends[-1] > entry["duration"]:
             wrong.append(f"{section.id}: clips out of order or past the end")
-        vtt = folder / section_file(section, ".vtt")
+        vtt = folder / section_file(section, ".vtt", len(doc.sections))
         cues = vtt.read_text(encoding="utf-8").count(" --> ") if vtt.is_file() else 0
         if cues != len(clips):
             wrong.append(f"{vtt.name}: {cues} cues for {len(clips)} clips")
@@ -635,8 +651,90 @@ def _timings_rule(report: FormatReport, doc: Document, rendition: Rendition, fol
 
 
 def _playlist_rule(report: FormatReport, doc: Document, rendition: Rendition, folder: Path) -> None:
-    """The M3U8 playlist lists every section file in reading order."""
+    """The M3U8 playlist lists every chapter file in reading order, under the narration's own title
+    ("... (in plain words)" for the plain one)."""
     playlist = folder / f"{doc.name}.m3u8"
-    entries = [line for line in playlist.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")] if playlist.is_file() else []
-    expected = [section_file(s) for s in doc.sections]
-    report.rule(_named(rendition, "playlist"), entries == expected, "every section in order" if entries == expected else f"lists {entries}")
+    lines = playlist.read_text(encoding="utf-8").splitlines() if playlist.is_file() else []
+    entries = [line for line in lines if line and not line.startswith("#")]
+    expected = [section_file(p, ".mp3", len(doc.sections)) for p in parts(doc)]
+    title = f"#PLAYLIST:{doc.meta.title}" + (words_for(doc.meta.lang)(rendition.album) if rendition.album else "")
+    ok = entries == expected and title in lines
+    report.rule(_named(rendition, "playlist"), ok, "every chapter in order, titled by version" if ok
+                else f"lists {entries}" if entries != expected else f"not titled {title[10:]!r}")
+
+
+# --- the chapters the narration adds --------------------------------------------------------------
+
+def _added_chapters_rule(report: FormatReport, doc: Document, rendition: Rendition, chapters_heard: tuple[Part, ...],
+                         files: dict[str, Path], heard: dict[str, Heard], chapters: list[tuple[str, float, float]],
+                         english: bool) -> None:
+    """The opening, glossary and closing of one narration: each file there, tagged and in the whole
+    narration's chapters at its place, its transcript saying what the source says it must, spoken
+    at a listener's pace and, where a recogniser runs, heard (the opening's title and its version
+    sentence too, so a listener is told the truth about which narration plays)."""
+    problems, figures = [], {}
+    for index, part in enumerate(chapters_heard):
+        if part.section is not None:
+            continue
+        path = files[_key(rendition, part)]
+        label = part.id if rendition is FULL else f"{part.id} ({rendition.name})"
+        if not path.is_file():
+            problems.append(f"{rendition.folder}/{path.name} missing")
+            continue
+        figures[label], found = _added_chapter(doc, rendition, part, path, heard[_key(rendition, part)], english)
+        if _tagged_title(path) != part.title:
+            found.append(f"{path.name} is tagged {_tagged_title(path)!r}")
+        if index >= len(chapters) or chapters[index][0] != part.title:
+            found.append(f"no chapter {index + 1} titled {part.title!r} in the whole narration")
+        problems += [f"{label}: {problem}" for problem in found]
+    report.figures.setdefault("added_chapters", {}).update(figures)
+    report.rule(_named(rendition, "opening, glossary and closing"), not problems,
+                "; ".join(problems) or ", ".join(f"{label}: {_summary(f)}" for label, f in figures.items()))
+
+
+def _added_chapter(doc: Document, rendition: Rendition, part: Part, path: Path, listened: Heard,
+                   english: bool) -> tuple[dict, list[str]]:
+    """One added chapter's figures (speaking rate; share of its words, its title's and its version
+    sentence's heard) and what is wrong with it."""
+    script = rendition.script(part)
+    said = " ".join(u.text for u in script)
+    problems = []
+    vtt = path.with_suffix(".vtt")
+    cues = " ".join(block.split("\n", 2)[2] for block in vtt.read_text(encoding="utf-8").split("\n\n")
+                    if block.count("\n") >= 2 and " --> " in block.split("\n")[1]) if vtt.is_file() else ""
+    written = in_order(said, html.unescape(cues), scripts_of(doc.text)).ratio
+    if written < float(setting("presence_ratio")):
+        problems.append(f"transcript {vtt.name} holds {written:.0%} of its words")
+    unit = counting_unit(doc.meta.lang)
+    count = len(words(said, counted=True))
+    minutes = (listened.speaking_seconds or listened.seconds) / 60
+    rate = round(count / minutes) if minutes else 0
+    low, high = setting(f"{unit}s_per_minute")
+    if not listened.speaking_seconds:
+        problems.append("no speech in it")
+    elif not low <= rate <= high:
+        problems.append(f"{listened.speaking_seconds:.1f} s of speech for {count} {unit}s is {rate} {_per_minute(unit)} "
+                        f"(need {low}-{high})")
+    figures = {f"{unit}s_per_minute": rate, "seconds": round(listened.seconds, 2), "transcript": round(written, 3)}
+    if english:
+        heard_words = hearing.said_words(listened.transcript)
+        need = float(setting("asr_recall_min"))
+        wanted = {"recall": said}
+        if part.id == OPENING:
+            wanted |= {"title": spoken(doc.meta.title, words_for(doc.meta.lang)),
+                       "version": script[0].text}
+        for name, text in wanted.items():
+            figures[name] = round(match(hearing.said_words(text), heard_words).recall, 3)
+            if figures[name] < need:
+                problems.append(f"speech recognition heard {figures[name]:.0%} of {_WANTED[name]} (need {need:.0%})")
+    return figures, problems
+
+
+_WANTED = {"recall": "its content words", "title": "the title's words", "version": "the words that say which version it is"}
+
+
+def _summary(figures: dict) -> str:
+    """An added chapter's figures as the rule's detail says them."""
+    rate = next(f"{v} {_per_minute(k.removesuffix('s_per_minute'))}" for k, v in figures.items() if k.endswith("_per_minute"))
+    heard = f", {figures['recall']:.0%} heard" if "recall" in figures else ""
+    return rate + heard

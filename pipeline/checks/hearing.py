@@ -3,7 +3,8 @@
 pocketsphinx's general English model mishears clear speech of medical words ("lymphedema" as
 "wanted 'em up", "women" as "one man"). Here the recogniser is given a language model of the
 handout itself: a bigram model of every sentence its source says (headings, both renditions, notes,
-picture descriptions and glossary, in the spoken forms the narration uses), with the commonest
+picture descriptions and glossary, in the spoken forms the narration uses, and the opening and
+closing the narration adds), with the commonest
 English words beside it at a small share so speech that is not the handout's is heard as something
 else; and a dictionary giving each word its pronunciation: the CMU dictionary's, or, for a word it
 lacks (a drug's name, a body part), espeak-ng's, the phonemizer the voices themselves use, mapped
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..engine.cache import check_memo
+from ..formats import audio
 from ..model import Document
 from ..language.narration import spoken
 from ..language.pronunciation import IPA_TO_ARPABET, Lexicon, ipa_arpabet, lexicon_for, pronouncing_dictionary
@@ -80,6 +82,9 @@ def handout_sentences(doc: Document) -> list[list[str]]:
         texts.extend(u.text for u in (*section.narration, *section.plain_narration))
     for term, definition in doc.meta.glossary.items():
         texts.extend((term, definition))
+    for part in audio.parts(doc):  # the opening, glossary and closing the narration adds
+        if part.section is None:
+            texts.extend(u.text for u in (*part.narration, *part.plain_narration))
     sentences = []
     for text in texts:
         for sentence in re.split(r"(?<=[.?!:;])\s+|\n+", spoken(text, say)):

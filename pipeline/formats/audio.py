@@ -1,6 +1,11 @@
 """The audio narration: one MP3 per section, the whole narration as MP3 and M4B with chapters,
 a playlist, WebVTT transcripts and `timings.json` (the clip times EPUB Media Overlays read).
 
+Each narration introduces itself and closes: an opening chapter (`00-opening.mp3`: which version
+this is, the title, the publisher, how many questions), the sections, the glossary as its own
+chapter ("Words to know", when the source has one) and a closing chapter (the care-team sentence
+and where to call). Files are numbered with as many digits as the count needs, so they sort in order.
+
 Each section is spoken utterance by utterance (heading, then sentence by sentence) with the
 script's pauses between, so every utterance's begin and end in the final file is known exactly.
 A section's raw speech is cached under the hash of its script, engine, voice and rate, and its
@@ -76,20 +81,56 @@ class Rendition:
     name: str
     folder: str
     album: str  # how players name the whole recording, after the title
-    audiobook: bool  # an M4B with chapters too (the full text only)
 
-    def script(self, section: Section) -> tuple[Utterance, ...]:
-        """What this narration says of a section."""
-        return section.narration if self.name == "full" else section.plain_narration
+    @property
+    def plain(self) -> bool:
+        """The plain-language narration (what the page shows), not the full original text."""
+        return self.name == PLAIN_NAME
+
+    def script(self, part: Part | Section) -> tuple[Utterance, ...]:
+        """What this narration says of a chapter."""
+        return part.plain_narration if self.plain else part.narration
 
     def directory(self, out_dir: Path) -> Path:
         """Where its files go in the document's folder."""
         return out_dir / self.folder
 
 
-FULL = Rendition("full", "audio", "", audiobook=True)
-PLAIN = Rendition("plain", "audio/plain", N_(" (in plain words)"), audiobook=False)
+PLAIN_NAME = "plain"
+FULL = Rendition("full", "audio", "")
+PLAIN = Rendition(PLAIN_NAME, "audio/plain", N_(" (in plain words)"))
 RENDITIONS = (FULL, PLAIN)
+OPENING, GLOSSARY, CLOSING = "opening", "glossary", "closing"
+CLOSING_TITLE = N_("Where to get help")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One chapter of a narration: a section of the source, or the opening, glossary or closing the
+    narration adds around them (`section` None), with what each rendition says of it."""
+
+    id: str
+    title: str
+    number: int
+    narration: tuple[Utterance, ...]
+    plain_narration: tuple[Utterance, ...]
+    section: Section | None = None
+
+
+def parts(doc: Document) -> tuple[Part, ...]:
+    """Every chapter of the narration in the order a listener hears it: the opening, each section,
+    the glossary (when the source has one) and the closing."""
+    say = words_for(doc.meta.lang)
+    count = len(doc.sections)
+    introduced = [narration.opening(doc.meta.title, doc.meta.publisher, count, plain, say) for plain in (False, True)]
+    chapters = [Part(OPENING, say("Introduction"), 0, *introduced)]
+    chapters += [Part(s.id, s.title, s.number, s.narration, s.plain_narration, s) for s in doc.sections]
+    if doc.meta.glossary:
+        words = narration.glossary(say("Words to know"), doc.meta.glossary, say)
+        chapters.append(Part(GLOSSARY, say("Words to know"), len(chapters), words, words))
+    ending = narration.closing(formats.care_team_line(doc, say), doc.meta.contact, say)
+    chapters.append(Part(CLOSING, say(CLOSING_TITLE), len(chapters), ending, ending))
+    return tuple(chapters)
 
 
 @dataclass(frozen=True)
@@ -106,7 +147,7 @@ class Clip:
 class Narration:
     """A section's raw speech (before mastering) in one rendition, with its utterance clips; what the cache keeps."""
 
-    section: Section
+    part: Part
     rendition: Rendition
     key: str
     wav: Path
@@ -148,10 +189,12 @@ def read_timings(audio_dir: Path) -> dict:
 
 def published(name: str) -> tuple[formats.Publication, ...]:
     """The whole guide a listener plays, in plain words (what the page shows) and in full (the
-    original answers), and the full text as an audiobook with chapters."""
+    original answers), each also as an audiobook with chapters."""
     return (
         formats.Publication(f"{PLAIN.folder}/{name}.mp3", N_("Listen to the whole guide in plain words"), "MP3",
                             N_("MP3 audio of the answers on this page"), seconds=audio_tags.audio_seconds),
+        formats.Publication(f"{PLAIN.folder}/{name}.m4b", N_("Audiobook with chapters, in plain words"), "M4B",
+                            seconds=audio_tags.audio_seconds),
         formats.Publication(f"{FULL.folder}/{name}.mp3", N_("Listen to the whole guide, full answers"), "MP3",
                             N_("MP3 audio of the full, detailed answers"), seconds=audio_tags.audio_seconds),
         formats.Publication(f"{FULL.folder}/{name}.m4b", N_("Audiobook with chapters, full answers"), "M4B",
@@ -159,9 +202,16 @@ def published(name: str) -> tuple[formats.Publication, ...]:
     )
 
 
-def section_file(section: Section, suffix: str = ".mp3") -> str:
-    """`NN-ID.mp3`: sorts in reading order and names the section."""
-    return f"{section.number:02d}-{section.id}{suffix}"
+def section_file(part: Part | Section, suffix: str = ".mp3", sections: int = 0) -> str:
+    """`NN-ID.mp3`: sorts in reading order and names the chapter. The number has as many digits as
+    the last chapter's needs (a handout of `sections` sections ends with its glossary and closing):
+    `01-` under 98 sections, `001-` from there, so `100-` never sorts before `11-`."""
+    return f"{part.number:0{number_width(sections)}d}-{part.id}{suffix}"
+
+
+def number_width(sections: int) -> int:
+    """Digits of the file numbers of a handout of `sections` sections (the last file is sections + 2)."""
+    return max(2, len(str(sections + 2)))
 
 
 def build(doc: Document, out_dir: Path, options) -> Manifest:
@@ -175,7 +225,7 @@ def build(doc: Document, out_dir: Path, options) -> Manifest:
         tracks = _tracks(doc, engine, options, Path(scratch))
         every = [track for rendition in RENDITIONS for track in tracks[rendition.name]]
         synthesised = [t for t in every if t.narration.synthesised]
-        options.progress(doc.name, f"audio: {len(synthesised)} of {len(every)} sections synthesised, full and plain "
+        options.progress(doc.name, f"audio: {len(synthesised)} of {len(every)} chapters synthesised, full and plain "
                                    f"({engine.name}, {_total_seconds(every):.0f} s of speech, "
                                    f"{time.perf_counter() - started:.1f} s)")
         for rendition in RENDITIONS:
@@ -183,12 +233,13 @@ def build(doc: Document, out_dir: Path, options) -> Manifest:
             folder.mkdir(parents=True, exist_ok=True)
             written = _section_files(doc, tracks[rendition.name], engine, folder, Path(scratch))
             written += _whole_narration(doc, rendition, tracks[rendition.name], engine, folder, Path(scratch))
-            written += _transcripts(tracks[rendition.name], folder)
-            written.append(_playlist(doc, tracks[rendition.name], folder))
-            written.append(_timings(engine, options.value("rate_wpm"), tracks[rendition.name], folder))
+            written += _transcripts(doc, tracks[rendition.name], folder)
+            written.append(_playlist(doc, rendition, tracks[rendition.name], folder))
+            written.append(_timings(doc, engine, options.value("rate_wpm"), tracks[rendition.name], folder))
             _remove_stale(folder, set(written))
     return Manifest(NAME, formats.main_file(NAME, doc.name), tuple(
-        _recording(rendition, track) for rendition in RENDITIONS for track in tracks[rendition.name]))
+        _recording(doc, rendition, track) for rendition in RENDITIONS for track in tracks[rendition.name]
+        if track.narration.part.section is not None))
 
 
 def unavailable(doc: Document, options) -> str:
@@ -212,31 +263,39 @@ def narrator_for(doc: Document, options) -> Narrator:
     return Narrator(engine, doc.meta.lang, lexicon, options.value("rate_wpm"), unvoiced)
 
 
-def _recording(rendition: Rendition, track: Track) -> Recording:
+def _recording(doc: Document, rendition: Rendition, track: Track) -> Recording:
     """A section's recording as the page and the e-book are handed it (what timings.json records too)."""
-    section = track.narration.section
-    return Recording(rendition.name, section.id, f"{rendition.folder}/{section_file(section)}",
+    part = track.narration.part
+    return Recording(rendition.name, part.id, f"{rendition.folder}/{section_file(part, '.mp3', len(doc.sections))}",
                      round(track.samples / int(setting("sample_rate")), 3),
                      tuple(ManifestClip(c.target, c.begin, c.end) for c in track.narration.clips))
 
 
 def _tracks(doc: Document, engine: Narrator, options, scratch: Path) -> dict[str, list[Track]]:
-    """Every section's track in every rendition. Utterances are spoken one per lane in reading order,
-    the full text first (so even a single edited section uses every core it may), and each section
+    """Every chapter's track in every rendition. Utterances are spoken one per lane in reading order,
+    the full text first (so even a single edited section uses every core it may), and each chapter
     is mastered as soon as its speech is in. The first failure stops the rest."""
-    jobs = [(rendition, section) for rendition in RENDITIONS for section in doc.sections]
+    jobs = [(rendition, part) for rendition in RENDITIONS for part in parts(doc)]
     with ThreadPoolExecutor(max_workers=options.lanes.width, thread_name_prefix="voice") as pool, \
             ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="section") as sections:
         voices = Voices(pool, options.lanes)
         try:
-            speaking = [_narration(doc, section, rendition, engine, options, voices) for rendition, section in jobs]
-            futures: list[Future[Track]] = [sections.submit(_track, narration, options.cache, scratch)
-                                            for narration in speaking]
-            done = [future.result() for future in futures]
+            speaking = [_narration(doc, part, rendition, engine, options, voices) for rendition, part in jobs]
+            mastering: dict[str, Future[Track]] = {}  # by speech key: the glossary and closing, said alike in both
+            futures = [(rendition, mastering.get(key) or mastering.setdefault(
+                key, sections.submit(_track, narration, options.cache, scratch)))
+                for (rendition, _), (key, narration) in zip(jobs, speaking)]
+            done = [_as_rendition(future.result(), rendition) for rendition, future in futures]
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
     return {rendition.name: [t for t in done if t.narration.rendition is rendition] for rendition in RENDITIONS}
+
+
+def _as_rendition(track: Track, rendition: Rendition) -> Track:
+    """A track mastered once for both narrations, as one of them has it."""
+    return track if track.narration.rendition is rendition else replace(
+        track, narration=replace(track.narration, rendition=rendition))
 
 
 def _track(narration: Callable[[], Narration], cache: Cache, scratch: Path) -> Track:
@@ -252,20 +311,20 @@ def narration_key(utterances: tuple[Utterance, ...], engine: Narrator, rate_wpm:
                        setting("voice_words_max"), narration.BREATH_PAUSE_MS, __version__)
 
 
-def _narration(doc: Document, section: Section, rendition: Rendition, engine: Narrator, options,
-               voices: Voices) -> Callable[[], Narration]:
-    """The section's raw speech in one rendition: from the cache now, or a promise of its utterances
-    (cached or queued on the voices)."""
+def _narration(doc: Document, part: Part, rendition: Rendition, engine: Narrator, options,
+               voices: Voices) -> tuple[str, Callable[[], Narration]]:
+    """The chapter's raw speech in one rendition and what decides it: from the cache now, or a
+    promise of its utterances (cached or queued on the voices)."""
     cache: Cache = options.cache
-    script = rendition.script(section)
+    script = rendition.script(part)
     key = narration_key(script, engine, options.value("rate_wpm"))
     wav, meta = cache.get(KIND, key, ".wav"), cache.get(KIND, key, ".json")
     if wav and meta:
-        cache.log("reused", document=doc.name, section=section.id, rendition=rendition.name, engine=engine.name, key=key)
-        found = _from_cache(section, rendition, key, wav, json.loads(meta.read_text(encoding="utf-8")), synthesised=False)
-        return lambda: found
+        cache.log("reused", document=doc.name, section=part.id, rendition=rendition.name, engine=engine.name, key=key)
+        found = _from_cache(part, rendition, key, wav, json.loads(meta.read_text(encoding="utf-8")), synthesised=False)
+        return key, lambda: found
     utterances = [_utterance(u.text, engine, options.value("rate_wpm"), cache, voices) for u in script]
-    return lambda: _store(doc, section, rendition, key, engine, [said() for said in utterances], cache)
+    return key, lambda: _store(doc, part, rendition, key, engine, [said() for said in utterances], cache)
 
 
 @dataclass
@@ -354,24 +413,24 @@ def _speak(engine: Narrator, text: str, key: str, cache: Cache) -> Spoken:
     return spoken
 
 
-def _store(doc: Document, section: Section, rendition: Rendition, key: str, engine: Narrator, spoken: list[Spoken],
+def _store(doc: Document, part: Part, rendition: Rendition, key: str, engine: Narrator, spoken: list[Spoken],
            cache: Cache) -> Narration:
-    """Join a section's utterances with the script's pauses, store them in the cache and log it."""
-    pcm, rate, clips = _joined(rendition.script(section), spoken)
+    """Join a chapter's utterances with the script's pauses, store them in the cache and log it."""
+    pcm, rate, clips = _joined(rendition.script(part), spoken)
     wav = cache.put(KIND, key, ".wav", _wav(pcm, rate))
     record = {"sample_rate": rate, "samples": len(pcm), "clips": [c.__dict__ for c in clips]}
     cache.put(KIND, key, ".json", json.dumps(record, indent=1).encode("utf-8"))
     new = [s for s in spoken if s.seconds]
-    cache.log("synthesised", document=doc.name, section=section.id, rendition=rendition.name, engine=engine.name,
+    cache.log("synthesised", document=doc.name, section=part.id, rendition=rendition.name, engine=engine.name,
               key=key, utterances=len(new), utterances_reused=len(spoken) - len(new),
               seconds=round(sum(s.seconds for s in new), 3), audio_seconds=round(sum(len(s.pcm) for s in new) / rate, 3))
-    return _from_cache(section, rendition, key, wav, record, synthesised=True)
+    return _from_cache(part, rendition, key, wav, record, synthesised=True)
 
 
-def _from_cache(section: Section, rendition: Rendition, key: str, wav: Path, record: dict, synthesised: bool) -> Narration:
+def _from_cache(part: Part, rendition: Rendition, key: str, wav: Path, record: dict, synthesised: bool) -> Narration:
     """A Narration from the cached WAV and its clip record."""
     clips = tuple(Clip(**c) for c in record["clips"])
-    return Narration(section, rendition, key, wav, clips, synthesised)
+    return Narration(part, rendition, key, wav, clips, synthesised)
 
 
 def _joined(script: tuple[Utterance, ...], spoken: list[Spoken]) -> tuple[np.ndarray, int, list[Clip]]:
@@ -432,14 +491,14 @@ def _encoded_from(mp3: Path, m4a: Path, record: dict) -> Encoded:
 
 
 def _section_files(doc: Document, tracks: list[Track], engine: Narrator, audio_dir: Path, scratch: Path) -> list[str]:
-    """NN-ID.mp3 per section: the cached encoding with the section's own tags."""
+    """NN-ID.mp3 per chapter: the cached encoding with the chapter's own tags (track n of every chapter)."""
     names = []
-    for track in tracks:
-        name = section_file(track.narration.section)
+    for number, track in enumerate(tracks, 1):
+        part, rendition = track.narration.part, track.narration.rendition
+        name = section_file(part, ".mp3", len(doc.sections))
         tagged = scratch / name
         shutil.copyfile(track.encoded.mp3, tagged)
-        rendition = track.narration.rendition
-        audio_tags.tag_section(tagged, doc, track.narration.section, engine.voice, rendition.script(track.narration.section),
+        audio_tags.tag_section(tagged, doc, part.title, f"{number}/{len(tracks)}", engine.voice, rendition.script(part),
                                rendition.album)
         write_atomic(audio_dir / name, tagged.read_bytes())
         names.append(name)
@@ -447,7 +506,7 @@ def _section_files(doc: Document, tracks: list[Track], engine: Narrator, audio_d
 
 
 def _chapters(tracks: list[Track], counts: list[int], joined: list[audio_ffmpeg.Packet]) -> list[audio_tags.Chapter]:
-    """Each section's start and end in the joined whole (ms): where its first packet plays there.
+    """Each chapter's start and end in the joined whole (ms): where its first packet plays there.
 
     Read from the joined file's own packet times, so whatever the container makes a player skip
     (the MP3's first encoder delay) is already counted. Each chapter holds its file's encoder delay
@@ -460,22 +519,21 @@ def _chapters(tracks: list[Track], counts: list[int], joined: list[audio_ffmpeg.
         starts.append(max(0.0, joined[first].start))
         first += count
     ends = starts[1:] + [joined[-1].start + joined[-1].length]
-    return [audio_tags.Chapter(t.narration.section, round(b * 1000), round(e * 1000))
+    return [audio_tags.Chapter(t.narration.part.title, round(b * 1000), round(e * 1000))
             for t, b, e in zip(tracks, starts, ends)]
 
 
 def _whole_narration(doc: Document, rendition: Rendition, tracks: list[Track], engine: Narrator, audio_dir: Path,
                      scratch: Path) -> list[str]:
-    """NAME.mp3 (ID3 chapters) and, for the full text, NAME.m4b (MP4 chapters): the encoded sections
+    """NAME.mp3 (ID3 chapters) and NAME.m4b (MP4 chapters, an audiobook): the encoded chapters
     joined, not re-encoded."""
     scratch = scratch / rendition.name
     scratch.mkdir(exist_ok=True)
     mp3, m4b = scratch / f"{doc.name}.mp3", scratch / f"{doc.name}.m4b"
     wholes = [(mp3, "mp3", [(t.encoded.mp3, t.encoded.mp3_packets) for t in tracks],
-               ("-id3v2_version", "3", "-write_xing", "1", "-write_id3v1", "0"))]
-    if rendition.audiobook:
-        wholes.append((m4b, "ipod", [(t.encoded.m4a, t.encoded.aac_packets) for t in tracks],
-                       ("-metadata:s:a:0", f"language={audio_tags.language(doc.meta.lang)}", "-movflags", "+faststart")))
+               ("-id3v2_version", "3", "-write_xing", "1", "-write_id3v1", "0")),
+              (m4b, "ipod", [(t.encoded.m4a, t.encoded.aac_packets) for t in tracks],
+               ("-metadata:s:a:0", f"language={audio_tags.language(doc.meta.lang)}", "-movflags", "+faststart"))]
     with ThreadPoolExecutor(max_workers=len(wholes), thread_name_prefix="whole") as pool:
         for made in [pool.submit(_join_whole, doc, rendition, tracks, engine, *whole) for whole in wholes]:
             write_atomic(audio_dir / made.result().name, made.result().read_bytes())
@@ -500,53 +558,58 @@ def _timestamp(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
-def _transcripts(tracks: list[Track], audio_dir: Path) -> list[str]:
-    """A WebVTT transcript per section: one cue per utterance, at its exact time in the MP3."""
+def _transcripts(doc: Document, tracks: list[Track], audio_dir: Path) -> list[str]:
+    """A WebVTT transcript per chapter: one cue per utterance, at its exact time in the MP3."""
     names = []
     for track in tracks:
-        section = track.narration.section
-        lines = [f"WEBVTT - {section.title}", ""]
+        part = track.narration.part
+        lines = [f"WEBVTT - {part.title}", ""]
         for clip in track.narration.clips:
             lines += [clip.target, f"{_timestamp(clip.begin)} --> {_timestamp(clip.end)}",
                       html.escape(clip.text, quote=False), ""]
-        name = section_file(section, ".vtt")
+        name = section_file(part, ".vtt", len(doc.sections))
         write_atomic(audio_dir / name, "\n".join(lines).encode("utf-8"))
         names.append(name)
     return names
 
 
-def _playlist(doc: Document, tracks: list[Track], audio_dir: Path) -> str:
-    """NAME.m3u8: the section files in order, with titles and lengths, for any MP3 player."""
+def _playlist(doc: Document, rendition: Rendition, tracks: list[Track], audio_dir: Path) -> str:
+    """NAME.m3u8: the chapter files in order, with titles and lengths, for any MP3 player; titled as
+    the whole narration is ("... (in plain words)"), so the two narrations' playlists differ."""
     rate = int(setting("sample_rate"))
-    lines = ["#EXTM3U", f"#PLAYLIST:{doc.meta.title}"]
+    lines = ["#EXTM3U", f"#PLAYLIST:{audio_tags.album_title(doc, rendition.album)}"]
     for track in tracks:
-        section = track.narration.section
-        lines += [f"#EXTINF:{round(track.samples / rate)},{section.title}", section_file(section)]
+        part = track.narration.part
+        lines += [f"#EXTINF:{round(track.samples / rate)},{part.title}", section_file(part, ".mp3", len(doc.sections))]
     name = f"{doc.name}.m3u8"
     write_atomic(audio_dir / name, ("\n".join(lines) + "\n").encode("utf-8"))
     return name
 
 
-def _timings(engine: Narrator, rate_wpm: int, tracks: list[Track], audio_dir: Path) -> str:
-    """timings.json: per section its file, duration and utterance clips (read by EPUB Media Overlays)."""
+def _timings(doc: Document, engine: Narrator, rate_wpm: int, tracks: list[Track], audio_dir: Path) -> str:
+    """timings.json: per section its file, duration and utterance clips (read by EPUB Media Overlays),
+    and the same for the chapters the narration adds (opening, glossary, closing) apart."""
     rate = int(setting("sample_rate"))
-    sections = [
+    entries = [
         {
-            "id": t.narration.section.id,
-            "title": t.narration.section.title,
-            "file": section_file(t.narration.section),
+            "id": t.narration.part.id,
+            "title": t.narration.part.title,
+            "file": section_file(t.narration.part, ".mp3", len(doc.sections)),
             "duration": round(t.samples / rate, 3),
             "clips": [{"target": c.target, "begin": c.begin, "end": c.end} for c in t.narration.clips],
         }
         for t in tracks
     ]
-    record = {"engine": engine.name, "voice": engine.voice, "rate_wpm": rate_wpm, "sections": sections}
+    sections = [entry for entry, t in zip(entries, tracks) if t.narration.part.section is not None]
+    added = [entry for entry, t in zip(entries, tracks) if t.narration.part.section is None]
+    record = {"engine": engine.name, "voice": engine.voice, "rate_wpm": rate_wpm, "sections": sections,
+              "added_chapters": added}
     write_atomic(audio_dir / TIMINGS, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return TIMINGS
 
 
 def _remove_stale(audio_dir: Path, written: set[str]) -> None:
-    """Drop files a previous build made for sections that are gone (staging starts as a copy)."""
+    """Drop files a previous build made for chapters that are gone (staging starts as a copy)."""
     for path in audio_dir.iterdir():
         if path.is_file() and path.suffix in PRODUCED_SUFFIXES and path.name not in written:
             path.unlink()

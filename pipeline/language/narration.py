@@ -210,3 +210,44 @@ def _merged(clauses: list[str], most: int) -> list[str]:
         else:
             merged.append(clause)
     return merged
+
+
+# What a narration says around the sections, so a listener knows what is playing and where to turn.
+FULL_VERSION = N_("This is the full version.")
+PLAIN_VERSION = N_("This is the version in plain words.")
+QUESTIONS = NP_("This guide answers {count} question.", "This guide answers {count} questions.")
+CALL = N_("Call {contact}.")
+ASK = N_("Ask your care team.")
+
+
+def version_line(plain: bool, say: Words) -> str:
+    """The sentence that tells a listener which narration is playing (the plain one's first words)."""
+    return spoken(say(PLAIN_VERSION if plain else FULL_VERSION), say)
+
+
+def opening(title: str, publisher: str, questions: int, plain: bool, say: Words) -> tuple[Utterance, ...]:
+    """The narration's first chapter: which version this is, the title, who publishes it and how
+    many questions it answers, each a short sentence of its own."""
+    lines = [version_line(plain, say), spoken(title, say)]
+    if publisher:
+        lines.append(spoken(say("From {publisher}", publisher=publisher), say))
+    singular, many = QUESTIONS
+    lines.append(spoken(say.plural(singular, many, questions), say))
+    return tuple(Utterance(f"opening-{n + 1}", line, HEADING_PAUSE_MS if n == 1 else PARAGRAPH_PAUSE_MS)
+                 for n, line in enumerate(lines))
+
+
+def glossary(title: str, terms: dict[str, str], say: Words) -> tuple[Utterance, ...]:
+    """The glossary as a chapter: its heading, then each term and its meaning, a pause between terms."""
+    lines = [Utterance("glossary", spoken(title, say), HEADING_PAUSE_MS)]
+    for n, (term, meaning) in enumerate(terms.items(), 1):
+        lines += [Utterance(f"glossary-{n}", spoken(term, say), SENTENCE_PAUSE_MS),
+                  Utterance(f"glossary-{n}-meaning", spoken(meaning, say), ITEM_PAUSE_MS)]
+    return tuple(lines)
+
+
+def closing(care_team: str, contact: str, say: Words) -> tuple[Utterance, ...]:
+    """The narration's last chapter: the care-team sentence, and where to call (or whom to ask)."""
+    where = say(CALL, contact=contact) if contact else say(ASK)
+    return (Utterance("closing-1", spoken(care_team, say), PARAGRAPH_PAUSE_MS),
+            Utterance("closing-2", spoken(where, say), PARAGRAPH_PAUSE_MS))
