@@ -52,7 +52,8 @@ def test_the_faq_in_contracted_braille_passes_its_check(faq_braille, faq_doc):
     report = braille_check.check(faq_doc, faq_braille)
     assert report.ok, checks.failures(faq_doc, [report])
     assert report.figures["table"] == "en-ueb-g2.ctb"
-    assert all(p.detail == "100% of words" for p in report.sections.values())
+    assert report.figures["print_edition"] == "both"  # the default: the plain answer, then "More detail"
+    assert all(p.detail == "plain 100% of words, more detail 100% of words" for p in report.sections.values())
 
 
 def test_pages_are_40_cells_by_25_lines_with_form_feeds_and_page_numbers(faq_braille):
@@ -85,11 +86,14 @@ def test_title_page_and_contents_follow_braille_formats(faq_braille, faq_doc):
 
 def test_paragraphs_start_in_cell_3_and_list_items_in_cell_1(faq_braille, faq_doc):
     """Questions at the margin, paragraphs from cell 3 with runovers at cell 1, items from cell 1
-    with runovers at cell 3: no other indent in the body but the centred glossary heading."""
+    with runovers at cell 3: no other indent in the body but the centred glossary heading and the
+    "More detail" minor headings in cell 5."""
     pages = _pages(faq_braille)[2:]
     body = [line for page in pages for line in page[:-1] if line.strip()]
     centred = braille.louis(["Words to know"], braille.DISPLAY + ",en-ueb-g2.ctb")[0]
-    indents = {len(line) - len(line.lstrip()) for line in body if line.strip() != centred}
+    detail = braille.louis(["More detail"], braille.DISPLAY + ",en-ueb-g2.ctb")[0]
+    assert sum(line == "    " + detail for line in body) == len(faq_doc.sections)
+    indents = {len(line) - len(line.lstrip()) for line in body if line.strip() not in (centred, detail)}
     assert indents == {0, 2}
     first = faq_doc.sections[0]
     heading = braille.louis([first.title], braille.DISPLAY + ",en-ueb-g2.ctb")[0]

@@ -3,7 +3,9 @@
 The BRF is back-translated with liblouis (the table the PEF names, else the one the source's
 language and the configured grade choose) and judged by the same presence rule as every format:
 the question's heading is found after the contents, and at least 95 % of its words follow in
-order. Format rules: every line at most 40 cells, every page at most 25 lines, only North American
+order: the words of the print edition the braille shows (a "More detail" sub-heading under the
+answers means both renditions, which must both be there; else the plain or the full text, whichever
+its answers hold). Format rules: every line at most 40 cells, every page at most 25 lines, only North American
 ASCII braille characters, and the PEF holding the same pages and cells as the BRF. Words in
 another script are found, in order, in their own script's braille and back-translated by its table
 (rule "other scripts"); the rest of the BRF is back-translated by the handout's table.
@@ -20,11 +22,11 @@ from lxml import etree
 
 from .. import formats
 from ..config import setting
-from ..formats.braille import (CELLS, EMOJI_PARTS, LINES, PEF_NS, Table, body_blocks, brailled, brf_pages, louis, runs,
+from ..formats.braille import (CELLS, EMOJI_PARTS, LINES, MORE_DETAIL, PEF_NS, Table, body_blocks, brailled, brf_pages, louis, runs,
                                script_table, table_for, table_metadata, unicode_cells, written)
 from ..language.words import words_for
 from ..errors import Unavailable
-from ..model import Document
+from ..model import Document, Section
 from . import FormatReport
 from .presence import Presence, matched_in_order, scripts_of, verdict, words
 
@@ -118,13 +120,40 @@ def named_table(pef_path: Path) -> Table | None:
     return Table(found.group(1), fields.get("contraction", ""), fields.get("system", ""), fields.get("direction", "both"))
 
 
+def print_edition(doc: Document, pages: list[list[str]], text: str, table: Table) -> str:
+    """Which answers the braille shows: "both" when the brailled "More detail" stands on a line of its
+    own, else "plain" or "full", whichever more of the sections' brailled words are in (as braille)."""
+    say = words_for(doc.meta.lang)
+    label = " ".join(brailled([say(MORE_DETAIL)], table, say)[0].split())
+    if label and any(" ".join(line.split()) == label for page in pages for line in page):
+        return "both"
+    bare = _without_punctuation(table)
+    body = bare(text.split())
+
+    def share(rendition: str) -> float:
+        wanted = [bare(t.split()) for s in doc.sections
+                  for t in brailled(list(s.plain_passages if rendition == "plain" else s.full_passages), table, say)]
+        return matched_in_order(wanted, body).ratio
+
+    return "plain" if share("plain") > share("full") else "full"
+
+
+def edition_passages(section: Section, edition: str) -> tuple[str, ...]:
+    """What the edition must show of a section: its plain passages, its full ones, or both in turn."""
+    if edition == "plain":
+        return section.plain_passages
+    return (*section.plain_passages, *section.full_passages) if edition == "both" else section.full_passages
+
+
 def judge_sections(doc: Document, report: FormatReport, pages: list[list[str]], table: Table) -> None:
     """Find each question after the contents, then its words, in order: back-translated to print by
     liblouis, or, when the table only translates forward (Spanish contracted) or spells sounds
     (Mandarin), compared as braille with the section's words translated by the same table."""
     start = 1 + max((p for p, page in enumerate(pages) if any(CONTENTS_LINE.search(line) for line in page)), default=0)
     text = "\n".join(" ".join(line for line in page[:LINES - 1] if line.strip()) for page in pages[start:])
-    rest = other_scripts(doc, report, text, table)
+    edition = print_edition(doc, pages[start:], text, table)
+    report.figures["print_edition"] = edition
+    rest = other_scripts(doc, report, text, table, edition)
     fields = table_metadata().get(table.file, {})
     backward = fields.get("direction", "both") in ("both", "backward") and fields.get("language") not in SOUND_SPELLED
     report.figures["compared"] = ("back-translated to print" if backward else
@@ -132,14 +161,16 @@ def judge_sections(doc: Document, report: FormatReport, pages: list[list[str]], 
     if backward:
         scripts = scripts_of(doc.text)  # words in another script: judged by `other_scripts`, in their own braille
         body = words(" ".join(louis(rest.split("\n"), table.tables, backward=True)), scripts)
-        said = {s.id: (words(_visible(s.title), scripts), [words(_visible(p), scripts) for p in s.full_passages])
+        said = {s.id: (words(_visible(s.title), scripts), [words(_visible(p), scripts) for p in edition_passages(s, edition)])
                 for s in doc.sections}
+        label = words(words_for(doc.meta.lang)(MORE_DETAIL), scripts)
     else:
         bare = _without_punctuation(table)
         say = words_for(doc.meta.lang)
         body = bare(text.split())
         said = {s.id: (bare(brailled([s.title], table, say)[0].split()),
-                       [bare(t.split()) for t in brailled(list(s.full_passages), table, say)]) for s in doc.sections}
+                       [bare(t.split()) for t in brailled(list(edition_passages(s, edition)), table, say)]) for s in doc.sections}
+        label = bare(brailled([say(MORE_DETAIL)], table, say)[0].split())
     cursor, found = 0, {}
     for section in doc.sections:
         title = said[section.id][0]
@@ -154,7 +185,24 @@ def judge_sections(doc: Document, report: FormatReport, pages: list[list[str]], 
             continue
         at, text_start = found[section.id]
         text_end = next((p for p in positions if p > at), len(body))
-        report.sections[section.id] = verdict(section.title, True, matched_in_order(said[section.id][1], body[text_start:text_end]))
+        report.sections[section.id] = judge_answer(section, said[section.id][1], body[text_start:text_end],
+                                                   label if edition == "both" else [])
+
+
+def judge_answer(section: Section, wanted: list[list[str]], found: list[str], label: list[str]) -> Presence:
+    """A section's words: with a "More detail" label (both renditions), the plain passages before it
+    and the full ones after it, each on its own (matched together, the full text's words could be
+    taken for the plain text's alike ones and leave a false gap)."""
+    at = next((i for i in range(len(found) - len(label) + 1) if label and found[i:i + len(label)] == label), -1)
+    if at < 0:
+        return verdict(section.title, True, matched_in_order(wanted, found))
+    plain = len(section.plain_passages)
+    before = verdict(section.title, True, matched_in_order(wanted[:plain], found[:at]))
+    after = verdict(section.title, True, matched_in_order(wanted[plain:], found[at + len(label):]))
+    if not before.present:
+        return before
+    return after if not after.present else Presence(True, f"plain {before.detail}, more detail {after.detail}",
+                                                   max(before.gap or 0, after.gap or 0))
 
 
 def _visible(text: str) -> str:
@@ -163,11 +211,11 @@ def _visible(text: str) -> str:
     return "".join(c for c in text if unicodedata.category(c) != "Cf" and not EMOJI_PARTS.match(c))
 
 
-def other_scripts(doc: Document, report: FormatReport, text: str, table: Table) -> str:
+def other_scripts(doc: Document, report: FormatReport, text: str, table: Table, edition: str = "both") -> str:
     """Every run of another script (Arabic words in English) found, in order, in its own script's
     braille and read back by that script's table; returns the body with those runs cut out, for
     the handout's own table to back-translate the rest."""
-    expected = [(run.strip(), script) for _kind, block in body_blocks(doc) for run, script in runs(block, table) if script]
+    expected = [(run.strip(), script) for _kind, block in body_blocks(doc, edition) for run, script in runs(block, table) if script]
     cursor, cut, missing, read, exact = 0, [], [], [], 0
     for run, script in expected:
         foreign = script_table(script)

@@ -1,15 +1,20 @@
 """Reads the built large-print PDF (pypdf and pdfplumber only) and judges what a reader would get.
 
 A section is present when its question is a bookmark AND its heading is in the text at or after
-the bookmarked page, with at least 95 % of its words, in order, before the next section's heading.
+the bookmarked page, with at least 95 % of its words, in order, before the next section's heading:
+the words of the print edition the PDF shows (read from the PDF itself: a "More detail" sub-heading
+under the answers means both renditions, and then both must be there; else the plain or the full
+text, whichever its answers hold). The glossary ("Words to know") and the care-team line close it.
 Rules: body type at least 18 pt (the running header/footer, told apart by sitting in the outer
 inch of the page, at least 14 pt), every font embedded, one bookmark per section in order, /Lang,
 a structure tree, marked content, the title shown in the title bar, page labels, metadata, and
-text that extracts in reading order.
+text that extracts in reading order, no page ending inside a sentence of an answer that would fit on
+one page, and every link annotation tagged as a `Link` (PDF/UA-1 7.18.5).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -49,6 +54,8 @@ class Page:
     running_text: str
     body_sizes: list[float] = field(default_factory=list)
     running_sizes: list[float] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # the body's lines top to bottom, in reading order
+    line_sizes: list[float] = field(default_factory=list)  # each line's largest type size
 
 
 @dataclass
@@ -75,17 +82,24 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
     with report.guard("structure"):
         tags = structure(reader)
     alts = " ".join(tag.alt for tag in tags if tag.kind == "Figure")
-    headings, page_bounds = judge_sections(doc, report, pages, bookmarks, alts)
+    say = words_for(doc.meta.lang)
+    edition = print_edition(doc, pages, say)
+    report.figures["print_edition"] = edition
+    headings, page_bounds = judge_sections(doc, report, pages, bookmarks, alts, edition)
     for name, rule, arguments in (
         ("body type size", check_type, (report, pages)),
-        ("headings kept with their text", check_headings_kept, (doc, report, headings, page_bounds)),
+        ("headings kept with their text", check_headings_kept, (doc, report, headings, page_bounds, edition)),
         ("fonts embedded", check_fonts, (report, reader)),
         ("outline", check_outline, (doc, report, bookmarks)),
         ("catalog", check_catalog, (doc, report, reader)),
         ("running header and footer", check_running, (report, pages, doc.meta.title, words_for(doc.meta.lang))),
         ("text in reading order", check_reading_order, (report, pages, stored, direction(doc.meta.lang))),
         ("tables and pictures tagged", check_tags, (report, tags)),
-        ("no English interface words", interface_words.check, (report, doc, [p.body_text + "\n" + p.running_text for p in pages])),
+        ("links tagged", check_links, (report, reader)),
+        ("words to know", check_glossary, (doc, report, pages, say)),
+        ("care-team line", check_care_team, (doc, report, pages, say)),
+        ("sentences kept on one page", check_sentences_kept, (report, pages, bookmarks, direction(doc.meta.lang), block_endings(doc))),
+        ("no English interface words", interface_words.check, (report, doc, [without_addresses(p.body_text) + "\n" + p.running_text for p in pages])),
     ):
         with report.guard(name):
             rule(*arguments)
@@ -94,6 +108,14 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
     if box is not None:
         report.figures["paper_pt"] = [round(float(box.width)), round(float(box.height))]
     return report
+
+
+WEB_ADDRESS = re.compile(r"\S*(?:://|/)\S*")  # a web address and its wrapped pieces ("…/index.html")
+
+
+def without_addresses(text: str) -> str:
+    """A page's text without web addresses (the code's address on page 1 is the clinic's, in no language)."""
+    return WEB_ADDRESS.sub(" ", text)
 
 
 def is_running(char: dict[str, Any], height: float) -> bool:
@@ -124,6 +146,7 @@ def read_page(page: pdfplumber.page.Page, base: str = "ltr") -> Page:
     body = page.filter(lambda obj: obj.get("object_type") != "char" or not is_running(obj, height))
     running = page.filter(lambda obj: obj.get("object_type") != "char" or is_running(obj, height))
     result = Page(body_text(body, base), on_baselines(running, base))
+    result.lines, result.line_sizes = body_lines(body, base)
     for char in page.chars:
         if not char["text"].strip():
             continue
@@ -226,6 +249,34 @@ def on_baselines(body: pdfplumber.page.Page, base: str = "ltr") -> str:
     return "\n".join(HEADING_MARK + line if line.strip() and line in headings else line for line in text.split("\n"))
 
 
+def body_lines(body: pdfplumber.page.Page, base: str = "ltr") -> tuple[list[str], list[float]]:
+    """The body's lines top to bottom (the characters on one baseline, in reading order), each with
+    its largest type size: where a page ends, and whether that is a heading. A line that closes
+    something starts with TABLE_MARK: a line with a rule just under it (a table row's or a box's lower
+    border: a table breaks between its rows, which end no sentence), or one whose drawn text ends a sentence."""
+    rules = [(float(e["top"]), float(e["x0"]), float(e["x1"])) for e in body.edges if e["orientation"] == "h"]
+    lines: dict[float, list[dict[str, Any]]] = defaultdict(list)
+    for char in body.chars:
+        lines[round(float(char["matrix"][5]), 1)].append(char)
+    texts, sizes = [], []
+    for baseline in sorted(lines, reverse=True):  # PDF y grows upwards: the top line first
+        top = min(float(c["top"]) for c in lines[baseline])  # one line, though another font's glyphs sit lower
+        chars = [{**c, "top": top, "doctop": float(c["doctop"]) - float(c["top"]) + top}
+                 for c in sorted(lines[baseline], key=lambda c: float(c["x0"]))]
+        drawn = " ".join((pdfplumber.utils.extract_text(chars) or "").split())
+        text = logical_order(drawn, base)
+        bottom, left, right = max(float(c["bottom"]) for c in chars), float(chars[0]["x0"]), float(chars[-1]["x1"])
+        ruled = any(bottom <= top <= bottom + RULE_GAP_PT and x0 <= right and x1 >= left for top, x0, x1 in rules)
+        closed = ruled or bool(SENTENCE_END.search(drawn))  # as drawn too: an Arabic word in an English
+        # line ("Dr. سرطان help?") can be put back in the wrong place, away from the line's "?"
+        if text.strip():
+            texts.append((TABLE_MARK if closed else "") + text)
+            sizes.append(round(max(float(c["size"]) for c in chars), 1))
+    return texts, sizes
+
+
+RULE_GAP_PT = 14.0  # a cell's padding and border below its last line, at most
+TABLE_MARK = "\u2062"  # (invisible times) starts a body line that closes a table row, a box or a sentence
 HEADING_MARK = "\u2063"  # (invisible separator) starts a line drawn larger than the text around it: a heading, where a section is looked for
 
 
@@ -270,8 +321,44 @@ def _find(haystack: list[str], needle: list[str], start: int) -> int:
     return -1
 
 
+def print_edition(doc: Document, pages: list[Page], say: Words) -> str:
+    """Which answers the PDF shows, read from its pages: "both" when a "More detail" sub-heading
+    stands on a line of its own, else "plain" or "full", whichever more of the sections' words are in."""
+    label = presence.words(say("More detail"))
+    if label and any(presence.words(line) == label for page in pages for line in page.lines):
+        return "both"
+    text = " ".join(page.body_text for page in pages)
+    plain = sum(presence.in_order_ratio(s.plain_passages, text) for s in doc.sections)
+    full = sum(presence.in_order_ratio(s.full_passages, text) for s in doc.sections)
+    return "plain" if plain > full else "full"
+
+
+def passages(section: Any, edition: str) -> tuple[str, ...]:
+    """What the edition must show of a section: its plain passages, its full ones, or both in turn."""
+    if edition == "plain":
+        return section.plain_passages
+    if edition == "both":
+        return (*section.plain_passages, *section.full_passages)
+    return section.full_passages
+
+
+def judge_answer(section: Any, edition: str, found: list[str], alts: str, detail: list[str]) -> presence.Presence:
+    """A section's words in the edition: in "both", the plain answer before its "More detail" and the
+    full one after it, each on its own (matched together, the full text's words could be taken for
+    the plain text's alike ones and leave a false gap)."""
+    at = _find(found, detail, 0) if edition == "both" else -1
+    if at < 0:
+        return presence.judge(section.title, passages(section, edition), True, " ".join(found) + " " + alts)
+    plain = presence.judge(section.title, section.plain_passages, True, " ".join(found[:at]) + " " + alts)
+    full = presence.judge(section.title, section.full_passages, True, " ".join(found[at + len(detail):]) + " " + alts)
+    if not plain.present or not full.present:
+        return plain if not plain.present else dataclasses.replace(full, detail=f"more detail: {full.detail}")
+    return presence.Presence(True, f"plain {plain.detail}, more detail {full.detail}", max(plain.gap or 0, full.gap or 0))
+
+
 def judge_sections(
-    doc: Document, report: FormatReport, pages: list[Page], bookmarks: list[Bookmark], alts: str = ""
+    doc: Document, report: FormatReport, pages: list[Page], bookmarks: list[Bookmark], alts: str = "",
+    edition: str = "full",
 ) -> tuple[dict[str, tuple[int, int]], list[int]]:
     """Locate each section's heading via its bookmark, then judge the words up to the next heading
     (pictures' alt texts, which live in the tags and not on the page, count wherever they are).
@@ -288,6 +375,7 @@ def judge_sections(
             if line.startswith(HEADING_MARK):
                 heads.add(len(body))
             body.extend(presence.words(line))
+    detail = presence.words(words_for(doc.meta.lang)("More detail"))
     unused = list(bookmarks)  # taken in order, so two questions with the same wording each find their own
     starts: dict[str, tuple[int, int]] = {}  # section id -> (heading position, first word after it)
     cursor = 0
@@ -313,9 +401,7 @@ def judge_sections(
             continue
         position, text_start = starts[section.id]
         text_end = next((p for p in found_at if p > position), len(body))
-        report.sections[section.id] = presence.judge(
-            section.title, section.full_passages, True, " ".join(body[text_start:text_end]) + " " + alts
-        )
+        report.sections[section.id] = judge_answer(section, edition, body[text_start:text_end], alts, detail)
     return starts, page_start + [len(body)]
 
 
@@ -366,16 +452,137 @@ def check_tags(report: FormatReport, tags: list[Tag]) -> None:
                 f"{len(figures)} picture(s), {silent} without /Alt text")
 
 
+def check_links(report: FormatReport, reader: PdfReader) -> None:
+    """Every link annotation is the child of a `Link` element of the structure tree (PDF/UA-1 7.18.5):
+    a screen reader announces it as a link with its words (a note's call once was NonStruct)."""
+    root = reader.trailer["/Root"].get("/StructTreeRoot")
+    parents: dict[int, Any] = {}
+    if root is not None:
+        tree = root.get_object().get("/ParentTree")
+        nums = list(tree.get_object().get("/Nums", [])) if tree is not None else []
+        parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums) - 1, 2)}
+    links, untagged = 0, []
+    for number, page in enumerate(reader.pages, start=1):
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            if annotation.get("/Subtype") != "/Link":
+                continue
+            links += 1
+            parent = parents.get(int(annotation.get("/StructParent", -1)))
+            kind = str(parent.get_object().get("/S", "")) if parent is not None else ""
+            if kind != "/Link":
+                untagged.append(f"page {number} ({kind.lstrip('/') or 'untagged'})")
+    report.figures["links"] = links
+    report.rule("links tagged", not untagged,
+                f"{len(untagged)} of {links} link(s) not tagged as Link: {', '.join(untagged[:5])}" if untagged
+                else f"{links} link(s), each tagged as a Link")
+
+
+def check_glossary(doc: Document, report: FormatReport, pages: list[Page], say: Words) -> None:
+    """"Words to know" after the answers: its heading, then every term with its meaning, in order."""
+    if not doc.meta.glossary:
+        return
+    body = presence.words(" ".join(page.body_text for page in pages))
+    title = presence.words(say("Words to know"))
+    last = presence.words(doc.sections[-1].title) if doc.sections else []
+    after = max((i for i in range(len(body) - len(last) + 1) if body[i:i + len(last)] == last), default=0)
+    at = _find(body, title, after)
+    entries = [f"{term} {doc.meta.glossary[term]}" for term in sorted(doc.meta.glossary, key=str.lower)]
+    found = presence.in_order(entries, " ".join(body[at + len(title):])) if at >= 0 else None
+    ok = found is not None and found.ratio >= float(setting("presence_ratio"))
+    report.rule("words to know", ok,
+                f"'{say('Words to know')}' not found after the answers" if found is None else
+                f"{len(entries)} term(s), {found.ratio:.0%} of their words in order" if ok else
+                f"only {found.ratio:.0%} of the glossary's words in order")
+
+
+def check_care_team(doc: Document, report: FormatReport, pages: list[Page], say: Words) -> None:
+    """The handout ends with the care-team line (the source's disclaimer, or the catalog's sentence)."""
+    line = formats.care_team_line(doc, say)
+    tail = " ".join(page.body_text for page in pages[-2:])
+    ratio = presence.in_order_ratio(line, tail)
+    report.rule("care-team line", ratio >= float(setting("presence_ratio")),
+                f"'{line}' at the end" if ratio >= float(setting("presence_ratio"))
+                else f"'{line}' not at the end ({ratio:.0%} of its words)")
+
+
+SENTENCE_END = re.compile("[.!?:;…。！？；：؟۔।»”\"')\\]]$")
+LIST_MARKER = re.compile(r"^(?:[•◦▪‣·–-]|\(?\w{1,3}[.)])\s")
+
+
+def _ends_sentence(line: str, base: str) -> bool:
+    """Whether a line ends a sentence (a right-to-left line's full stop may be read at either end)."""
+    line = line.strip()
+    if line.startswith(TABLE_MARK):
+        return True  # a table row (never split, and a page may end between rows), or a sentence's end
+    return bool(SENTENCE_END.search(line)) or (base == "rtl" and bool(SENTENCE_END.search(line[:1])))
+
+
+def block_endings(doc: Document) -> set[tuple[str, ...]]:
+    """The last words of every paragraph, item and row of the source: a page may end there though no
+    full stop does (a paragraph ending in an emoji or a phone number)."""
+    ends: set[tuple[str, ...]] = set()
+    for section in doc.sections:
+        for pieces in (section.pieces, section.plain_pieces):
+            last = {piece.group: piece.text for piece in pieces}
+            ends |= {tuple(presence.words(text)[-3:]) for text in last.values() if presence.words(text)}
+    return ends
+
+
+def _ends_block(line: str, endings: set[tuple[str, ...]]) -> bool:
+    """Whether a line ends as one of the source's paragraphs, items or rows does (a line of no words,
+    an emoji alone, splits no sentence)."""
+    tail = presence.words(line)[-3:]
+    return not tail or any(tuple(end[-len(tail):]) == tuple(tail) for end in endings if len(end) >= len(tail))
+
+
+def check_sentences_kept(report: FormatReport, pages: list[Page], bookmarks: list[Bookmark], base: str = "ltr",
+                         endings: set[tuple[str, ...]] | None = None) -> None:
+    """No page ends inside a sentence of an answer that would fit on one page: between two headings
+    (lines drawn a sixth larger than the text), a page may end mid-sentence only when that stretch
+    has more lines than the fullest page holds (it cannot help breaking). A page ending at a full
+    stop, a table row, a list item or the end of one of the source's paragraphs ends no sentence."""
+    first = min((b.page for b in bookmarks if b.page is not None), default=0)
+    body = pages[first:]
+    sizes = Counter(size for page in body for size in page.line_sizes)
+    if not sizes:
+        report.rule("sentences kept on one page", True, "no answers' text to judge")
+        return
+    text_size = sizes.most_common(1)[0][0]
+    heading = [[size >= 1.15 * text_size for size in page.line_sizes] for page in body]
+    capacity = max(sum(1 for big in marks if not big) for marks in heading)
+    runs, count = [], 0  # on each page, the lines since the last heading at its foot
+    for marks in heading:
+        for big in marks:
+            count = 0 if big else count + 1
+        runs.append(count)
+    split = []
+    for index in range(len(body) - 1):
+        page, following = body[index], body[index + 1]
+        if not page.lines or not following.lines or heading[index][-1] or heading[index + 1][0]:
+            continue
+        if _ends_sentence(page.lines[-1], base) or LIST_MARKER.match(following.lines[0]) or _ends_block(page.lines[-1], endings or set()):
+            continue
+        after = next((n for n, big in enumerate(heading[index + 1]) if big), len(heading[index + 1]))
+        length = runs[index] + after
+        if length <= capacity:
+            split.append(f"page {first + index + 1} ends '…{page.lines[-1][-30:]}' ({length} lines, a page holds {capacity})")
+    report.rule("sentences kept on one page", not split,
+                "; ".join(split[:4]) if split else "no page ends inside a sentence of an answer that fits on one page")
+
+
 def check_headings_kept(doc: Document, report: FormatReport, starts: dict[str, tuple[int, int]],
-                        page_bounds: list[int]) -> None:
-    """No question stands alone at the foot of a page: its first words follow it on the same page."""
+                        page_bounds: list[int], edition: str = "full") -> None:
+    """No question stands alone at the foot of a page: its first words follow it on the same page
+    (those of the answer printed first: a two-word plain answer under its question is not alone)."""
     stranded = []
     for section in doc.sections:
         if section.id not in starts:
             continue
         position, text_start = starts[section.id]
         page_end = next(bound for bound in page_bounds[1:] if bound > position)
-        if page_end - text_start < min(HEADING_KEEP_WORDS, len(presence.words(section.full_text))):
+        first_answer = passages(section, "plain" if edition == "both" else edition)
+        if page_end - text_start < min(HEADING_KEEP_WORDS, len(presence.words(" ".join(first_answer)))):
             stranded.append(section.id)
     report.rule("headings kept with their text", not stranded,
                 f"heading alone at a page foot: {', '.join(stranded)}" if stranded

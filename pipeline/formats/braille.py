@@ -17,7 +17,10 @@ text itself; it lays out what liblouis wrote, after the basics of BANA *Braille 
 - the braille page number at the right of line 25; no line over 40 cells and no word split
   across lines (a braille word longer than a line is the only exception).
 
-The full original text of every section comes first, then the glossary. Same source, same bytes.
+Each question is followed by its answer as the `print` setting chooses (the same choice as the PDF's:
+both, by default, the plain answer and then, under a "More detail" sub-heading from cell 5, the
+original wording; or plain, or full), then come the glossary and the care-team line. Same source,
+same bytes.
 
 What the handout's table has no cells for is never left to liblouis's hex escapes ('\\XJFDE'): words
 in another script are written with that script's own table (Arabic braille for Arabic words, as
@@ -57,8 +60,22 @@ LABEL = N_("braille edition")
 ARTICLED = N_("a braille edition")
 RANK = 50
 NEEDS: tuple[str, ...] = ()
+PRINT_EDITIONS = ("both", "plain", "full")
 SETTINGS = (formats.Setting("braille_grade", "braille grade: 2 contracted (Unified English Braille for English), "
-                                             "1 uncontracted", int, (1, 2), flag="--braille-grade"),)
+                                             "1 uncontracted", int, (1, 2), flag="--braille-grade"),
+            formats.Setting("print", "the answers the print editions (PDF, braille) hold: both (plain words, then "
+                                     "'More detail' with the full text), plain or full", choices=PRINT_EDITIONS,
+                            flag="--print"))
+MORE_DETAIL = N_("More detail")
+CALL = N_("Call {contact}.")  # where to call, after the care-team line (the narration's closing too)
+NOTES = {  # the transcriber's note, saying what this edition holds
+    "full": N_("Transcriber's note: this braille edition was made automatically from the same source as the "
+               "print handout. It holds the full text of every question, then the words to know."),
+    "plain": N_("Transcriber's note: this braille edition was made automatically from the same source as the "
+                "print handout. It holds every answer in plain words, then the words to know."),
+    "both": N_("Transcriber's note: this braille edition was made automatically from the same source as the "
+               "print handout. It holds every answer in plain words, then in more detail, then the words to know."),
+}
 
 CELLS = 40
 LINES = 25
@@ -588,26 +605,41 @@ def centred(braille: str) -> list[str]:
     return [" " * ((CELLS - len(line)) // 2) + line for line in wrap(braille, 0, 0)]
 
 
-def body_blocks(doc: Document) -> list[tuple[str, str]]:
-    """(kind, print text) of the body in reading order: a question, then its paragraphs, items and
-    rows as the reading order has them, then the glossary."""
+def body_blocks(doc: Document, edition: str = "both") -> list[tuple[str, str]]:
+    """(kind, print text) of the body in reading order: a question, then its answer in the print
+    edition's renditions (paragraphs, items and rows as the reading order has them, "More detail"
+    between the two), then the glossary and the care-team line."""
+    say = words_for(doc.meta.lang)
     blocks: list[tuple[str, str]] = []
     for section in doc.sections:
         blocks.append(("question", section.title))
-        group, kind, words = None, "", []
-        for piece in section.pieces:
-            if piece.group != group and words:
-                blocks.append((kind, " ".join(words)))
-                words = []
-            group, kind = piece.group, ("item" if piece.kind in ("item", "row", "line") else "paragraph")
-            words.append(f"{piece.marker} {piece.text}" if piece.marker else piece.text)  # BANA: the print number
-        if words:
-            blocks.append((kind, " ".join(words)))
+        if edition in ("plain", "both"):
+            blocks += answer_blocks(section.plain_pieces)
+        if edition == "both":
+            blocks.append(("subheading", say(MORE_DETAIL)))
+        if edition in ("full", "both"):
+            blocks += answer_blocks(section.pieces)
     if doc.meta.glossary:
-        say = words_for(doc.meta.lang)
         blocks.append(("centred", say("Words to know")))
         for term in sorted(doc.meta.glossary, key=str.lower):
             blocks.append(("item", f"{term}: {doc.meta.glossary[term]}"))
+    call = f" {say(CALL, contact=doc.meta.contact)}" if doc.meta.contact else ""
+    blocks.append(("closing", formats.care_team_line(doc, say) + call))
+    return blocks
+
+
+def answer_blocks(pieces: tuple[Any, ...]) -> list[tuple[str, str]]:
+    """One rendition's paragraphs, items and rows, each piece with its print number (BANA)."""
+    blocks: list[tuple[str, str]] = []
+    group, kind, words = None, "", []
+    for piece in pieces:
+        if piece.group != group and words:
+            blocks.append((kind, " ".join(words)))
+            words = []
+        group, kind = piece.group, ("item" if piece.kind in ("item", "row", "line") else "paragraph")
+        words.append(f"{piece.marker} {piece.text}" if piece.marker else piece.text)
+    if words:
+        blocks.append((kind, " ".join(words)))
     return blocks
 
 
@@ -622,6 +654,11 @@ def lay_out_body(blocks: list[tuple[str, str]], braille: list[str], pages: Pages
         elif kind == "centred":
             lines = centred(said)
             pages.block(lines, keep=len(lines) + 1, before=True)
+        elif kind == "subheading":  # BANA: a minor heading in cell 5, never alone at a page's foot
+            lines = wrap(said, 4, 4)
+            pages.block(lines, keep=len(lines) + 1, before=True)
+        elif kind == "closing":
+            pages.block(wrap(said, 2, 0), keep=2, before=True)
         elif kind == "item":
             pages.block(wrap(said, 0, 2))
         else:
@@ -643,14 +680,14 @@ def contents_lines(entries: list[tuple[str, str]]) -> list[str]:
 FRONT = ("title", "subtitle", "publisher", "date", "code", "contents", "note")
 
 
-def edition(doc: Document, table: Table) -> list[list[str]]:
-    """Every page of the edition, as lines of ASCII braille (page numbers on line 25)."""
-    blocks = body_blocks(doc)
+def edition(doc: Document, table: Table, chosen: str = "both") -> list[list[str]]:
+    """Every page of the edition (`chosen`: both, plain or full answers), as lines of ASCII braille
+    (page numbers on line 25)."""
+    blocks = body_blocks(doc, chosen)
     meta = doc.meta
     say = words_for(meta.lang)
     front_print = [meta.title, meta.subtitle, meta.publisher, say.date(meta.date), table.code(say), say("Contents"),
-                   say("Transcriber's note: this braille edition was made automatically from the same source as the "
-                       "print handout. It holds the full text of every question, then the words to know.")]
+                   say(NOTES[chosen])]
     noted: set[str] = set()  # scripts whose transcriber's note has been given, in reading order
     front = dict(zip(FRONT, brailled(front_print, table, say, noted)))
     body = brailled([text for _kind, text in blocks], table, say, noted)
@@ -750,7 +787,7 @@ def pef(doc: Document, table: Table, pages: list[list[str]], moment: int | None)
 def build(doc: Document, out_dir: Path, options: BuildOptions) -> Manifest:
     """Write NAME.brf and NAME.pef; returns the BRF."""
     table = table_for(doc, options.value("braille_grade"))
-    pages = edition(doc, table)
+    pages = edition(doc, table, options.value("print"))
     brf_file, pef_file = (out_dir / publication.path for publication in published(doc.name))
     write_atomic(pef_file, pef(doc, table, pages, options.source_date_epoch))
     write_atomic(brf_file, brf(pages))
