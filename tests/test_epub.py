@@ -21,6 +21,7 @@ from pipeline.checks import epub as epub_check
 from pipeline.checks.presence import in_order_ratio
 from pipeline.formats import epub as epub_format
 from pipeline.formats.audio import RENDITIONS
+from pipeline.language.narration import spoken
 from pipeline.model import Metadata
 from pipeline.source.reader import parse
 
@@ -78,12 +79,14 @@ def test_epubcheck_clean_with_read_aloud(request, which):
 
 @pytest.mark.parametrize("which", ["faq", "sample"])
 def test_overlays_replay_the_built_narration(request, which):
-    """Each SMIL clip is the audio format's clip, the full answer's then the plain words', and the
-    embedded MP3s are the built ones, byte for byte."""
+    """Each SMIL clip is the audio format's clip, the plain words' then the full answer's (the
+    default `epub_first`), and the embedded MP3s are the built ones, byte for byte. The plain
+    narration's opening ("Section N of M. Question") highlights the question with its "Section N of
+    M" line; the full narration's, which repeats it, is not played."""
     doc = request.getfixturevalue(f"{which}_doc")
     folder = request.getfixturevalue(f"{which}_built")
-    renditions = [(r.folder, json.loads((r.directory(folder) / "timings.json").read_text(encoding="utf-8")))
-                  for r in RENDITIONS]
+    renditions = {r.name: (r.folder, json.loads((r.directory(folder) / "timings.json").read_text(encoding="utf-8")))
+                  for r in RENDITIONS}
     with zipfile.ZipFile(book_path(folder, doc)) as book:
         for section in doc.sections:
             smil = etree.fromstring(book.read(f"EPUB/overlays/{section.id}.smil"))
@@ -93,18 +96,166 @@ def test_overlays_replay_the_built_narration(request, which):
                  epub_check.clock(p.find("smil:audio", NS).get("clipEnd")))
                 for p in smil.xpath("//smil:par", namespaces=NS)
             ]
-            for where, timings in renditions:
+            sources = []
+            for name in ("plain", "full"):
+                where, timings = renditions[name]
                 entry = next(e for e in timings["sections"] if e["id"] == section.id)
                 assert book.read(f"EPUB/{where}/{entry['file']}") == (folder / where / entry["file"]).read_bytes()
-                mine = [(t, b, e) for t, src, b, e in pars if src == f"../{where}/{entry['file']}"]
-                clips = entry["clips"]
-                assert [t for t, _, _ in mine] == [c["target"] for c in clips]
+                src = f"../{where}/{entry['file']}"
+                sources.append(src)
+                mine = [(t, b, e) for t, s, b, e in pars if s == src]
+                clips = entry["clips"] if name == "plain" else entry["clips"][1:]  # the full one's opening is left out
+                expected = [epub_format.question_id(section) if c["target"] in (section.id, f"{section.id}_p") else c["target"]
+                            for c in clips]
+                assert [t for t, _, _ in mine] == expected
                 for (_, begin, end), clip, following in zip(mine, clips, clips[1:] + [None]):
                     assert abs(begin - clip["begin"]) < 0.0015
                     # a clip runs on through the pause after it, so reading apps keep the narration's pauses
                     assert abs(end - (following["begin"] if following else entry["duration"])) < 0.0015
                     assert end >= clip["end"]
-            assert pars[0][0] == section.id  # the spoken heading highlights the heading
+            assert [s for _, s, _, _ in pars] == sorted((s for _, s, _, _ in pars), key=sources.index)  # plain first
+            assert pars[0][0] == epub_format.question_id(section)
+
+
+@pytest.mark.parametrize("which", ["faq", "sample"])
+def test_read_along_says_what_it_highlights(request, which):
+    """Every SMIL text/audio pair: the clip's transcript (the WebVTT cue beside its MP3) is what the
+    element shows; the question is shown with the "Section N of M" its narration says."""
+    doc = request.getfixturevalue(f"{which}_doc")
+    report = request.getfixturevalue(f"{which}_epub_report")
+    assert rule(report, "read-along matches").ok, rule(report, "read-along matches").detail
+    assert report.figures["read_along_lowest"] >= epub_check.READ_ALONG_MIN
+    assert report.figures["read_along_pairs"] >= 2 * len(doc.sections)
+    folder = request.getfixturevalue(f"{which}_built")
+    with zipfile.ZipFile(book_path(folder, doc)) as book:
+        first = doc.sections[0]
+        page = etree.fromstring(book.read(f"EPUB/text/{first.id}.xhtml"))
+    question = page.xpath("//*[@id=$id]", id=epub_format.question_id(first))[0]
+    assert " ".join("".join(question.itertext()).split()) == f"Section 1 of {len(doc.sections)}. {first.title}"
+    parts = page.xpath("//x:section[@class='plain' or @class='full']/x:h2", namespaces=NS)
+    assert ["".join(h.itertext()) for h in parts] == ["In plain words", "The full answer"]
+
+
+@pytest.mark.parametrize("breakage", [
+    "swap two clips",              # the first two pars' audio exchanged: each says the other's words
+    "heading on the plain label",  # the old pairing: the spoken question highlights "In plain words"
+])
+def test_read_along_that_says_another_thing_fails(sample_built, sample_doc, copy_of, breakage):
+    folder = copy_of(sample_built)
+    first = sample_doc.sections[0].id
+
+    def corrupt(name: str, data: bytes) -> bytes:
+        if name != f"EPUB/overlays/{first}.smil":
+            return data
+        smil = data.decode()
+        if breakage == "swap two clips":
+            audios = re.findall(r"<audio [^>]*/>", smil)
+            broken = smil.replace(audios[1], "\0").replace(audios[2], audios[1]).replace("\0", audios[2])
+        else:
+            broken = smil.replace(f"#{epub_format.question_id(sample_doc.sections[0])}\"", f'#{first}_p"', 1)
+        assert broken != smil
+        return broken.encode()
+
+    rewrite(book_path(folder, sample_doc), corrupt)
+    report = epub_check.check(sample_doc, folder)
+    assert not rule(report, "read-along matches").ok
+    assert "says '" in rule(report, "read-along matches").detail
+
+
+def test_recogniser_hears_what_the_first_chapter_highlights(sample_built, sample_doc, tmp_path):
+    """What the recogniser (pocketsphinx, with the handout's words) hears in each clip of the first
+    chapter's overlay is the text of the element that clip highlights, more than any other element's
+    of that chapter: so "Section 1 of 3. What is a mammogram?" is heard where the question with its
+    "Section 1 of 3." line is highlighted. Negative control: heard against its neighbour's element,
+    a clip scores lower."""
+    from pipeline.audio import ffmpeg
+    from pipeline.checks import audio as audio_check
+    from pipeline.checks import hearing
+
+    first = sample_doc.sections[0]
+    dictionary, language_model = hearing.model_for(sample_doc).files()
+    audio_check._start_decoder(str(dictionary), str(language_model))
+    with zipfile.ZipFile(book_path(sample_built, sample_doc)) as book:
+        smil = etree.fromstring(book.read(f"EPUB/overlays/{first.id}.smil"))
+        page = etree.fromstring(book.read(f"EPUB/text/{first.id}.xhtml"))
+        pcm: dict[str, bytes] = {}
+        pairs = []
+        for par in smil.xpath("//smil:par", namespaces=NS):
+            audio = par.find("smil:audio", NS)
+            src = "EPUB/" + audio.get("src").removeprefix("../")
+            if src not in pcm:
+                (tmp_path / "clip.mp3").write_bytes(book.read(src))
+                pcm[src] = ffmpeg.decode(tmp_path / "clip.mp3", audio_check.ASR_RATE)
+            begin, end = (round(epub_check.clock(audio.get(k)) * audio_check.ASR_RATE) * 2 for k in ("clipBegin", "clipEnd"))
+            element = page.xpath("//*[@id=$id]", id=par.find("smil:text", NS).get("src").split("#")[1])[0]
+            pairs.append((audio_check._listen(pcm[src][begin:end]), epub_check.element_text(element)))
+
+    def agreement(heard: str, shown: str) -> float:
+        want = set(hearing.said_words(spoken(shown)))
+        return len(want & set(hearing.said_words(heard))) / max(1, len(want))
+
+    for index, (heard, shown) in enumerate(pairs):
+        own = agreement(heard, shown)
+        others = [agreement(heard, other) for j, (_, other) in enumerate(pairs) if j != index and other != shown]
+        print(f"\n{own:.2f} vs {max(others):.2f}: heard '{heard}' for '{shown}'")
+        assert own >= 0.6 and own > max(others), (heard, shown)
+    assert " ".join(hearing.said_words(pairs[0][0]))[:len("section one of three")] == "section one of three"
+
+
+@pytest.mark.parametrize("breakage", ["certified by its own title", "a recorded voice"])
+def test_accessibility_metadata_that_misdescribes_the_book_fails(sample_built, sample_doc, copy_of, breakage):
+    """Negative controls: the book naming itself as its certifier, or calling its synthetic voice recorded."""
+    folder = copy_of(sample_built)
+
+    def corrupt(name: str, data: bytes) -> bytes:
+        if not name.endswith(".opf"):
+            return data
+        if breakage == "certified by its own title":
+            return data.replace(b"</metadata>", f'<meta property="a11y:certifiedBy">{sample_doc.meta.title}</meta></metadata>'.encode())
+        return data.replace(b"read aloud by a synthetic (computer) voice", b"narrated by a recorded voice")
+
+    rewrite(book_path(folder, sample_doc), corrupt)
+    assert not rule(epub_check.check(sample_doc, folder), "accessibility metadata").ok
+
+
+@pytest.mark.fast
+def test_read_along_score_tells_a_clip_from_its_neighbours():
+    """The pairing score: the spoken question matches the question shown with its "Section N of M"
+    line, not the title alone nor the "In plain words" label; a row's words are matched with its
+    column names; a short sentence's clip on a longer one that holds its words does not match."""
+    def element(xml: str):
+        return etree.fromstring(f'<div xmlns="http://www.w3.org/1999/xhtml">{xml}</div>')[0]
+
+    question = element('<header><p class="position">Section 7 of 8.</p><h1>How likely is it?</h1></header>')
+    said = "Section 7 of 8. How likely is it?"
+    assert epub_check.shown_share(said, question) == 1.0
+    assert epub_check.shown_share(said, element("<h1>How likely is it?</h1>")) < epub_check.READ_ALONG_MIN
+    assert epub_check.shown_share(said, element("<h2>In plain words</h2>")) == 0.0
+    row = element("<table><thead><tr><th>Medicine</th><th>Day</th></tr></thead>"
+                  "<tbody><tr><td>Tamoxifen</td><td>every day</td></tr></tbody></table>").find(".//{*}tbody/{*}tr")
+    assert epub_check.shown_share("Tamoxifen. Day: every day.", row) == 1.0
+    longer = element("<span>This is called a “recurrence,” because it is not a new cancer.</span>")
+    assert epub_check.shown_share("This is called a recurrence.", longer) < epub_check.READ_ALONG_MIN
+
+
+def test_care_team_line_ends_the_book(sample_built, sample_doc, copy_of):
+    """The book's last page ends with the care-team line; a book without it fails the check."""
+    report = epub_check.check(sample_doc, sample_built)
+    assert rule(report, "care-team line").ok
+    folder = copy_of(sample_built)
+    rewrite(book_path(folder, sample_doc), lambda name, data: re.sub(
+        rb'<footer class="care-team">.*?</footer>', b"", data, flags=re.S) if name.endswith(".xhtml") else data)
+    assert not rule(epub_check.check(sample_doc, folder), "care-team line").ok
+
+
+def test_full_answer_first_when_configured(tmp_path, sample_doc):
+    """`epub_first = "full"`: each chapter shows the full answer first, the plain one after it."""
+    folder = build(SAMPLE, BuildOptions(out_root=tmp_path / "out", cache_dir=tmp_path / "cache", formats=("epub",),
+                                        settings={"epub_first": "full"}, quiet=True))
+    with zipfile.ZipFile(book_path(folder, sample_doc)) as book:
+        page = etree.fromstring(book.read(f"EPUB/text/{sample_doc.sections[0].id}.xhtml"))
+    assert page.xpath("//x:section[@class='plain' or @class='full']/@class", namespaces=NS) == ["full", "plain"]
+    assert epub_check.check(sample_doc, folder).ok
 
 
 def test_opf_metadata_and_accessibility(faq_built, faq_doc):
@@ -125,7 +276,9 @@ def test_opf_metadata_and_accessibility(faq_built, faq_doc):
             "synchronizedAudioText"} <= set(prop("schema:accessibilityFeature"))
     assert prop("schema:accessibilityHazard") == ["none"]
     assert prop("dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.2 Level AA"]
-    assert prop("a11y:certifiedBy") and prop("schema:accessibilitySummary")
+    assert prop("a11y:certifiedBy") == []  # no one certified it: the book does not name itself
+    summary = prop("schema:accessibilitySummary")[0]
+    assert "synthetic" in summary and "recorded" not in summary
     assert prop("media:active-class") == ["-epub-media-overlay-active"]
     per_item = [epub_check.clock(v) for v in text("//opf:meta[@property='media:duration' and @refines]")]
     assert len(per_item) == len(faq_doc.sections)

@@ -8,8 +8,10 @@ import dataclasses
 import hashlib
 import re
 import struct
+import zipfile
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from pipeline import checks
@@ -139,6 +141,27 @@ def test_deleted_audio_file_breaks_the_player_rule(copy_of, faq_built: Path, faq
     assert not rule.ok and "03-same-or-new.mp3" in rule.detail
 
 
+@pytest.mark.parametrize("breakage, rule_name", [
+    ("sizes dropped", "download sizes"),       # "E-book (EPUB, ...)" with no size
+    ("size wrong", "download sizes"),          # a size that is not the file's
+    ("players unloaded", "audio players"),     # preload="none": "0:00 / 0:00" until pressed
+])
+def test_downloads_without_sizes_or_players_without_lengths_fail(copy_of, faq_built: Path, faq_doc,
+                                                                  breakage: str, rule_name: str) -> None:
+    folder = copy_of(faq_built)
+    assert rules(html_check.check(faq_doc, folder))[rule_name].ok
+    page = page_text(folder)
+    if breakage == "sizes dropped":
+        broken = re.sub(r", \d+(?:\.\d)? (?:MB|KB)\)", ")", page)
+    elif breakage == "size wrong":
+        broken = re.sub(r"(\d+(?:\.\d)?) MB\)", lambda m: f"{float(m.group(1)) * 3:.1f} MB)", page, count=1)
+    else:
+        broken = page.replace('preload="metadata"', 'preload="none"')
+    assert broken != page
+    (folder / "index.html").write_text(broken, encoding="utf-8")
+    assert not rules(html_check.check(faq_doc, folder))[rule_name].ok
+
+
 def test_injected_script_breaks_the_no_script_rule(copy_of, faq_built: Path, faq_doc) -> None:
     """A script or handler slipped into the page is caught by the check."""
     folder = copy_of(faq_built)
@@ -164,13 +187,42 @@ def test_page_structure_players_and_links(faq_built: Path, faq_doc) -> None:
     assert page.startswith('<!DOCTYPE html>\n<html lang="en-US">')
     for section in faq_doc.sections:
         assert f'<h2 id="{section.id}">' in page
-        mp3 = f"audio/{section.number:02d}-{section.id}.mp3"
-        assert f'<audio controls preload="none" src="{mp3}"' in page
-        assert (faq_built / mp3).is_file()
+        mp3 = re.search(rf'<audio controls preload="metadata" src="(audio/\d+-{re.escape(section.id)}\.mp3)"', page)
+        assert mp3 and (faq_built / mp3.group(1)).is_file()  # metadata: the player shows its length, not 0:00
     for href in ("breast-cancer-recurrence.pdf", "breast-cancer-recurrence.epub", "audio/breast-cancer-recurrence.mp3"):
         assert f'href="{href}"' in page and (faq_built / href).is_file()
-    assert page.count("<details") == len(faq_doc.sections)
+    assert page.count("<details") == len(faq_doc.sections) + 2  # each full answer, the questions, the other ways
     assert '<dfn id="glossary-metastasis">metastasis</dfn>' in page
+
+
+def test_other_ways_give_every_download_its_size_and_the_audiobooks(faq_built: Path) -> None:
+    """Every file offered says how big it is ("E-book (EPUB, ..., 5.3 MB)"), and each M4B built is offered."""
+    page = lxml.html.fromstring(page_text(faq_built))
+    items = page.xpath("//nav[contains(@class, 'other-ways')]//li")
+    assert items
+    for item in items:
+        href = item.xpath("./a/@href")[0]
+        size = (faq_built / href).stat().st_size
+        shown = re.search(r"(\d+(?:\.\d)?) (MB|KB)\)", item.text_content())
+        assert shown, item.text_content()
+        assert abs(float(shown.group(1)) * (1e6 if shown.group(2) == "MB" else 1e3) - size) <= (5e4 if shown.group(2) == "MB" else 500)
+    offered = set(page.xpath("//nav[contains(@class, 'other-ways')]//li/a/@href"))
+    m4b = {str(p.relative_to(faq_built)) for p in faq_built.glob("audio/**/*.m4b")}
+    assert m4b and m4b <= offered
+
+
+@pytest.mark.fast
+def test_dotted_underline_is_explained_only_when_there_is_a_glossary(tmp_path: Path) -> None:
+    """The welcome line names the dotted underline only when words are explained at the end."""
+    source = tmp_path / "no-glossary.md"
+    source.write_text(HOSTILE_SOURCE.replace('glossary:\n  tumor: "A lump of cells."\n', ""), encoding="utf-8")
+    folder = build(source, BuildOptions(out_root=tmp_path / "out", cache_dir=tmp_path / "cache", formats=("html",), quiet=True))
+    welcome = lambda folder: lxml.html.fromstring(page_text(folder)).xpath("string(//p[@class='welcome'])")  # noqa: E731
+    assert "Take your time" in welcome(folder) and "dotted underline" not in welcome(folder)
+    with_terms = tmp_path / "glossary.md"
+    with_terms.write_text(HOSTILE_SOURCE, encoding="utf-8")
+    folder = build(with_terms, BuildOptions(out_root=tmp_path / "out", cache_dir=tmp_path / "cache", formats=("html",), quiet=True))
+    assert "dotted underline" in welcome(folder)
 
 
 @pytest.mark.fast
@@ -416,6 +468,46 @@ def test_print_stylesheet_keeps_only_what_paper_needs(browser, page_urls) -> Non
     assert shown[".plain"] != "none" and shown[".glossary"] != "none"
     assert colour == "rgb(0, 0, 0)"
     assert pdf.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("which", ["faq", "sample"])
+def test_first_question_on_a_phones_first_screen(browser, page_urls, which: str, scheme: str, tmp_path: Path) -> None:
+    """At 320 x 640 CSS px the first question's heading is inside the first screen (the questions and
+    the other ways to read are folded to a line each above it), and the screenshot shows it."""
+    context = browser.new_context(viewport={"width": 320, "height": 640}, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(page_urls[which], wait_until="load")
+    page.evaluate("document.fonts.ready.then(() => true)")
+    top, bottom = page.evaluate("(() => { const r = document.querySelector('main section h2').getBoundingClientRect();"
+                                " return [r.top, r.bottom]; })()")
+    shot = tmp_path / f"{which}-{scheme}-320x640.png"
+    page.screenshot(path=str(shot))
+    context.close()
+    print(f"\n{which} {scheme}: first question at {top:.0f}-{bottom:.0f} px of 640 ({shot})")
+    assert 0 <= top and bottom <= 640
+    assert struct.unpack(">II", shot.read_bytes()[16:24]) == (320, 640)
+
+
+def test_definition_terms_are_bold_on_the_page_and_in_the_ebook(browser, tmp_path: Path) -> None:
+    """A definition list in an answer: each term drawn bold, on the page and by the e-book's stylesheet."""
+    source = tmp_path / "terms.md"
+    source.write_text(HOSTILE_SOURCE.split("## Is this safe?")[0] + (
+        "## What do the words mean? {#words}\n\nSome words.\n\n::: plain\nPort\n:  A small disc under the skin.\n\n"
+        "Line\n:  A thin tube.\n:::\n"), encoding="utf-8")
+    folder = build(source, BuildOptions(out_root=tmp_path / "out", cache_dir=tmp_path / "cache", formats=("html", "epub"), quiet=True))
+    with served(folder) as root:
+        page = open_page(browser, root + "index.html", 320)
+        weights = page.evaluate("[...document.querySelectorAll('.plain dt')].map(e => getComputedStyle(e).fontWeight)")
+        page.context.close()
+    assert weights and all(int(w) >= 700 for w in weights)
+    with zipfile.ZipFile(folder / "terms.epub") as book:
+        book.extractall(tmp_path / "book")
+    with served(tmp_path / "book" / "EPUB") as root:
+        page = open_page(browser, root + "text/words.xhtml", 320)
+        weights = page.evaluate("[...document.querySelectorAll('section.plain dt')].map(e => getComputedStyle(e).fontWeight)")
+        page.context.close()
+    assert weights and all(int(w) >= 700 for w in weights)
 
 
 def test_screenshots_at_phone_and_desktop_width(browser, faq_built: Path, tmp_path: Path) -> None:

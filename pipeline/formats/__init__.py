@@ -42,7 +42,7 @@ from ..language.words import N_, Words, words_for
 class Publication:
     """One file a format gives readers, and how the page and the library offer it.
 
-    `note` says how to use it on the page's "other ways to read" list ("" keeps it off that list);
+    `note` says how to use it on the page's "other ways to read" list (with none, its `kind` stands in);
     `seconds` and `extent` read the built file for the library page (how long it plays, how big
     it is in the format's own terms, in the page's words: "24 braille pages").
     """

@@ -1,12 +1,17 @@
 """The EPUB 3 e-book patients read on a phone, tablet or e-reader, at their own text size.
 
-ebooklib writes the package: one XHTML content document per section (its heading, then the full
-original text with every sentence in a `<span id>`), a cover page in real text with a calm SVG
+ebooklib writes the package: one XHTML content document per section (its question, then both
+renditions with every sentence in a `<span id>`), a cover page in real text with a calm SVG
 picture, the nav document (contents + landmarks), an NCX for old readers, `styles/epub.css`, and
-EPUB Accessibility 1.1 metadata. When the audio format is built too, the e-book reads itself aloud:
-each section's MP3 is embedded and one SMIL Media Overlay per section maps every heading and
-sentence id to its clip in `audio/timings.json`, so reading apps highlight each sentence as it is
-spoken.
+EPUB Accessibility 1.1 metadata. Each chapter shows its question under the words "Section N of M",
+then the answer in plain words and the full answer, each under its label (`epub_first`: the plain
+one first by default, as on the web page). When the audio format is built too, the e-book reads
+itself aloud: each section's MP3s are embedded and one SMIL Media Overlay per section pairs every
+element with the clip that says its words, so reading apps highlight what is being said: the
+narration's opening "Section N of M. Question" highlights the question with its "Section N of M"
+line (one element shows all it says), each sentence its sentence. The second narration's opening
+repeats the question shown at the top of the chapter, so it is left out of the overlay rather than
+send the highlight back up the page; the two labels are not said (docs/formats.md).
 
 ebooklib stamps every zip entry with the current time; so the finished zip is repacked once, entry
 by entry in ebooklib's order, with the SOURCE_DATE_EPOCH time: two builds of one source are then
@@ -64,10 +69,15 @@ CSS_PATH = "styles/epub.css"
 GLOSSARY_PATH = "words-to-know.xhtml"
 GLOSSARY_TITLE = N_("Words to know")
 PLAIN_TITLE = N_("In plain words")
+FULL_TITLE = N_("The full answer")
 COVER_IMAGE_PATH = "images/cover.svg"
 COVER_PAGE_PATH = "cover.xhtml"
 LEXICON_PATH = "lexicon.pls"
 NAV_NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
+RENDITION_ORDER = {"plain": ("plain", "full"), "full": ("full", "plain")}
+SETTINGS = (formats.Setting("epub_first", "which answer each e-book chapter shows and reads first: plain "
+                            "(the plain words, as on the web page) or full", choices=tuple(RENDITION_ORDER),
+                            flag="--epub-first"),)
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,7 @@ class Narration:
     """A section's built narration in one rendition, as the audio format wrote it; `file` is its
     path in the book ("audio/01-where.mp3", "audio/plain/01-where.mp3")."""
 
+    rendition: str
     section_id: str
     file: str
     audio: bytes
@@ -144,7 +155,7 @@ def build(doc: Document, out_dir: Path, options: BuildOptions) -> Manifest:
     say = words_for(doc.meta.lang)
     narration = options.handed.get("audio")
     narrations = read_narrations(doc, out_dir, narration) if narration else {}
-    book = assemble(doc, narrations)
+    book = assemble(doc, narrations, options.value("epub_first"))
     staged = io.BytesIO()
     writer = Writer(staged, book, {"mtime": moment, "play_order": {"enabled": True}, "landmark_title": say("Landmarks"),
                                    "epub3_pages": False})  # a handout has no print pages to list
@@ -181,7 +192,8 @@ def read_narrations(doc: Document, out_dir: Path, narration: Manifest) -> dict[s
         if not recording.clips:
             raise PipelineError(f"EPUB read-aloud: the narration of section '{recording.section_id}' has no clips")
         clips = [Clip(c.target, c.begin, c.end) for c in recording.clips]
-        narrations[recording.section_id].append(Narration(recording.section_id, recording.path, audio_path.read_bytes(),
+        narrations[recording.section_id].append(Narration(recording.rendition, recording.section_id, recording.path,
+                                                          audio_path.read_bytes(),
                                                           with_pauses(clips, recording.seconds or clips[-1].end)))
     missing = [section.id for section in doc.sections if not narrations[section.id]]
     if missing:
@@ -196,9 +208,11 @@ def with_pauses(clips: list[Clip], seconds: float) -> tuple[Clip, ...]:
     return tuple(Clip(clip.target, clip.begin, end) for clip, end in zip(clips, ends))
 
 
-def assemble(doc: Document, narrations: dict[str, list[Narration]]) -> epub.EpubBook:
-    """The whole book in ebooklib's model: metadata, cover, sections (full answer, then in plain
-    words), the glossary, overlays, nav and NCX."""
+def assemble(doc: Document, narrations: dict[str, list[Narration]], first: str = "plain") -> epub.EpubBook:
+    """The whole book in ebooklib's model: metadata, cover, sections (the answer in plain words and
+    the full one, `first` first), the glossary, overlays, nav and NCX; the care-team line ends it."""
+    order = RENDITION_ORDER[first]
+    narrations = {sid: read_along(doc, sid, said, order) for sid, said in narrations.items()}
     book = epub.EpubBook()
     describe(book, doc, narrations)
     style = book.add_item(epub.EpubItem(uid="style", file_name=CSS_PATH, media_type="text/css",
@@ -217,7 +231,9 @@ def assemble(doc: Document, narrations: dict[str, list[Narration]]) -> epub.Epub
         book.add_item(epub.EpubImage(uid=f"picture-{number}", file_name=picture.href,
                                      media_type=picture.media_type, content=picture.path.read_bytes()))
     uses: dict[str, list[tuple[Section, str]]] = {term: [] for term in doc.meta.glossary}
-    chapters = [book.add_item(chapter(doc, section, owners, uses)) for section in doc.sections]
+    last = None if doc.meta.glossary else doc.sections[-1]
+    chapters = [book.add_item(chapter(doc, section, owners, uses, order, closing=section is last))
+                for section in doc.sections]
     for section, item in zip(doc.sections, chapters):
         if narrations.get(section.id):
             add_overlay(book, item, section, narrations[section.id])
@@ -306,17 +322,18 @@ def accessibility(doc: Document, read_aloud: bool) -> list[tuple[str, str]]:
                   "of contents. The text reflows and takes the reader's own font, size and colours; no meaning "
                   "depends on colour. The cover picture has a text description.")
     if read_aloud:
-        summary += " " + say("Every heading and sentence is narrated by a recorded voice and highlighted as it is read.")
+        summary += " " + say("Every heading and sentence is read aloud by a synthetic (computer) voice and "
+                             "highlighted as it is read.")
     summary += " " + say("It meets {standard}.", standard=CONFORMS_TO)
-    certifier = doc.meta.publisher or doc.meta.title
+    # No a11y:certifiedBy: the publisher checked its own book (the check's report); only an
+    # independent certifier may be named there, and none has certified these books.
     return (
         [("schema:accessMode", mode) for mode in modes]
         + [("schema:accessModeSufficient", "textual")]
         + [("schema:accessibilityFeature", feature) for feature in features]
         + [("schema:accessibilityHazard", "none"),
            ("schema:accessibilitySummary", summary),
-           ("dcterms:conformsTo", CONFORMS_TO),
-           ("a11y:certifiedBy", certifier)]
+           ("dcterms:conformsTo", CONFORMS_TO)]
     )
 
 
@@ -337,10 +354,27 @@ def chapter_path(section: Section) -> str:
     return f"text/{section.id}.xhtml"
 
 
-def chapter(doc: Document, section: Section, owners: dict[str, str],
-            uses: dict[str, list[tuple[Section, str]]]) -> ContentDocument:
-    """One section's content document: its heading (with the section id), the full answer, then
-    the same answer in plain words; each glossary term's first use links to its definition."""
+def question_id(section: Section) -> str:
+    """The id of a chapter's question with its "Section N of M" line, which the narration's opening
+    says; like every made id it holds `_` (and ends in no digit), so no section or sentence takes it."""
+    return f"{section.id}_question"
+
+
+def full_heading(section_id: str) -> str:
+    """The id of the full answer's own label ("The full answer"), beside the plain one's."""
+    return f"{section_id}_full"
+
+
+def position_line(doc: Document, section: Section) -> str:
+    """ "Section 2 of 8.": where the reader is, as the narration's opening says it."""
+    return words_for(doc.meta.lang)("Section {number} of {total}.", number=section.number, total=len(doc.sections))
+
+
+def chapter(doc: Document, section: Section, owners: dict[str, str], uses: dict[str, list[tuple[Section, str]]],
+            order: tuple[str, ...] = RENDITION_ORDER["plain"], closing: bool = False) -> ContentDocument:
+    """One section's content document: its question under "Section N of M", then the answer in
+    plain words and the full one (in `order`), each under its label; each glossary term's first
+    use links to its definition. The book's last document ends with the care-team line."""
     used: set[str] = set()
     say = words_for(doc.meta.lang)
 
@@ -353,20 +387,32 @@ def chapter(doc: Document, section: Section, owners: dict[str, str],
         return link
 
     path = chapter_path(section)
-    full = xhtml_fragment(mark_glossary(section_html(doc, section, "full"), doc.meta.glossary, term_link, used), path, owners)
-    plain = xhtml_fragment(mark_glossary(section_html(doc, section, "plain"), doc.meta.glossary, term_link, used), path, owners)
-    plain_id = escape(plain_heading(section.id), quote=True)
+    labels = {"plain": (plain_heading(section.id), PLAIN_TITLE), "full": (full_heading(section.id), FULL_TITLE)}
+    parts = []
+    for rendition in order:
+        shown = xhtml_fragment(mark_glossary(section_html(doc, section, rendition), doc.meta.glossary, term_link, used),
+                               path, owners)
+        label_id, label = (escape(value, quote=True) for value in labels[rendition])
+        parts.append(f'<section class="{rendition}" aria-labelledby="{label_id}">\n'
+                     f'<h2 id="{label_id}"{say.xml_lang_attr}>{escape(say(label))}</h2>\n{shown}\n</section>')
+    question = (f'<header class="question" id="{escape(question_id(section), quote=True)}">\n'
+                f'<p class="position"{say.xml_lang_attr}>{escape(position_line(doc, section))}</p>\n'
+                f"{heading(section.id, section.title, level=1)}\n</header>")
     body = (
         f'<main>\n<section epub:type="chapter" role="doc-chapter" aria-labelledby="{escape(section.id, quote=True)}">\n'
-        f"{heading(section.id, section.title, level=1)}\n{full}\n"
-        f'<section class="plain" aria-labelledby="{plain_id}">\n<h2 id="{plain_id}"{say.xml_lang_attr}>{escape(say(PLAIN_TITLE))}</h2>\n'
-        f'{plain}\n</section>\n'
-        f"</section>\n</main>"
+        f"{question}\n" + "\n".join(parts) + "\n</section>\n</main>" + (care_team(doc) if closing else "")
     )
     head = head_links(doc, "../")
     page = document(doc, body, title=section.title, head=head, xhtml=True)
     return ContentDocument(uid=f"chapter-{section.id}", file_name=path, title=section.title,
                            lang=doc.meta.lang, content=well_formed(page, path))
+
+
+def care_team(doc: Document) -> str:
+    """The line the book ends with, as every format does: the source's disclaimer or the care-team sentence."""
+    say = words_for(doc.meta.lang)
+    marked = "" if doc.meta.disclaimer else say.xml_lang_attr
+    return f'\n<footer class="care-team">\n<p{marked}>{escape(formats.care_team_line(doc, say))}</p>\n</footer>'
 
 
 def definition_id(term: str) -> str:
@@ -389,7 +435,7 @@ def glossary_page(doc: Document, uses: dict[str, list[tuple[Section, str]]]) -> 
     body = (
         f'<main>\n<section epub:type="glossary" role="doc-glossary" aria-labelledby="words-to-know">\n'
         f'<h1 id="words-to-know"{say.xml_lang_attr}>{escape(say(GLOSSARY_TITLE))}</h1>\n<dl>\n' + "\n".join(entries)
-        + "\n</dl>\n</section>\n</main>"
+        + "\n</dl>\n</section>\n</main>" + care_team(doc)
     )
     head = head_links(doc)
     page = document(doc, body, title=say(GLOSSARY_TITLE), head=head, xhtml=True)
@@ -490,9 +536,26 @@ def cover_svg(doc: Document) -> str:
 """
 
 
+def read_along(doc: Document, section_id: str, narrations: list[Narration], order: tuple[str, ...]) -> list[Narration]:
+    """A section's narrations in the chapter's order, each clip paired with the element that shows
+    what it says: the first narration's opening ("Section N of M. Question") with the question and
+    its "Section N of M" line; the second's, which repeats it, is left out (its highlight would
+    jump back to the top of the chapter). Sentences keep their own ids. Read by section id and
+    rendition, whatever the files are called."""
+    section = next(s for s in doc.sections if s.id == section_id)
+    openings = {section.id, plain_heading(section.id)}
+    ranked = sorted(narrations, key=lambda n: order.index(n.rendition) if n.rendition in order else len(order))
+    paired = []
+    for position, narration in enumerate(ranked):
+        clips = tuple(Clip(question_id(section), clip.begin, clip.end) if clip.target in openings else clip
+                      for clip in narration.clips if position == 0 or clip.target not in openings)
+        paired.append(Narration(narration.rendition, narration.section_id, narration.file, narration.audio, clips))
+    return paired
+
+
 def add_overlay(book: epub.EpubBook, item: ContentDocument, section: Section, narrations: list[Narration]) -> None:
-    """Embed a section's MP3s (full answer, then plain words) and its SMIL overlay, and tie the
-    overlay to the content document."""
+    """Embed a section's MP3s (in the chapter's order) and its SMIL overlay, and tie the overlay
+    to the content document."""
     ids = element_ids(item.content)
     stray = [clip.target for narration in narrations for clip in narration.clips if clip.target not in ids]
     if stray:
@@ -514,8 +577,8 @@ def element_ids(content: bytes) -> set[str]:
 
 
 def smil(text_path: str, section: Section, narrations: list[Narration]) -> bytes:
-    """The Media Overlay: each heading, sentence, row, picture and note id paired with its clip of
-    the section's MP3s, the full answer's then the plain words'."""
+    """The Media Overlay: each question, sentence, row, picture and note id paired with its clip of
+    the section's MP3s, in the chapter's order."""
     clips = [(narration.file, clip) for narration in narrations for clip in narration.clips]
     pars = "\n".join(
         f'<par id="par-{index}">'

@@ -39,7 +39,8 @@ NAME = "html"
 LABEL = N_("web page")
 ARTICLED = N_("a web page")
 RANK = 10
-NEEDS: tuple[str, ...] = ("audio",)  # the players link the section MP3s and show their lengths
+# the players link the section MP3s and show their lengths; "other ways to read" says each file's size
+NEEDS: tuple[str, ...] = ("audio", "pdf", "epub", "braille")
 OPTIONS = ("formats",)  # the "other ways to read" links name the formats built alongside
 PAGE = "index.html"
 STYLESHEET = STYLES_DIR / "page.css"
@@ -127,7 +128,9 @@ def recordings(doc: Document, out_dir: Path, narration: Manifest | None) -> dict
 
 def offers(doc: Document, out_dir: Path, options: BuildOptions) -> list[tuple[str, str, str]]:
     """(href, what it is, how to use it) for every other format's file built with or beside this
-    page that the format offers to readers, in the formats' order; a recording says how long it is."""
+    page that the format offers to readers, in the formats' order; a recording says how long it
+    is, and every file how big (a phone on a slow plan is asked before a 5 MB download). A file
+    with no note (an M4B audiobook) is described by its kind."""
     offered = []
     say = words_for(doc.meta.lang)
     for name in formats.names():
@@ -135,23 +138,34 @@ def offers(doc: Document, out_dir: Path, options: BuildOptions) -> list[tuple[st
             continue
         for publication in formats.published(name, doc.name):
             path = out_dir / publication.path
-            if not publication.note or not (options.wants(name) or path.is_file()):
+            if not (options.wants(name) or path.is_file()):
                 continue
             seconds = publication.seconds(path) if publication.seconds and path.is_file() else None
-            note = say(publication.note) + (f", {duration_words(seconds, say)}" if seconds else "")
+            said = [say(publication.note) if publication.note else publication.kind,
+                    duration_words(seconds, say) if seconds else "", file_size(path) if path.is_file() else ""]
+            note = ", ".join(part for part in said if part)
             offered.append((publication.path, say(publication.label), note))
     return offered
 
 
+def file_size(path: Path) -> str:
+    """A download's size as a phone's owner reads it: "5.3 MB", "240 KB"."""
+    size = path.stat().st_size
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:.1f} MB"
+    return f"{max(1, round(size / 1000))} KB"
+
+
 def page_html(doc: Document, css: str, found: dict[tuple[str, str], Recording], offered: list[tuple[str, str, str]]) -> str:
-    """The whole page: header, ways to read, contents, answers, glossary, footer."""
+    """The whole page: header, then the questions and the other ways to read, each folded to one
+    line so the first answer starts on a phone's first screen, answers, glossary, footer."""
     ids = PageIds(doc)
     say = words_for(doc.meta.lang)
     body = "\n".join([
         f'<a class="skip-link" href="#{ids.main}"{say.lang_attr}>{say.html("Skip to the questions and answers")}</a>',
         masthead(doc, ids, say),
-        other_ways(offered, ids, say),
         contents(doc, ids, say),
+        other_ways(offered, ids, say),
         f'<main id="{ids.main}">',
         *(answer(doc, section, found.get(("plain", section.id)), found.get(("full", section.id)), ids, say)
           for section in doc.sections),
@@ -231,11 +245,11 @@ def masthead(doc: Document, ids: PageIds, say: Words) -> str:
             f'<a href="../{escape(e.name, quote=True)}/{PAGE}" hreflang="{escape(e.lang, quote=True)}" lang="{escape(e.lang, quote=True)}">'
             f'{text(words_for(e.lang)(N_("Read in {language}"), language=language_name(e.lang)))}</a>' for e in doc.editions)
         parts.append(f'<p class="editions">{links}</p>')
-    parts.append(
-        f'<p class="welcome"{say.lang_attr}>{say.html("Take your time. Read one answer at a time, or listen to it.")} '
-        + say("Words in {sample} are explained at the end.",
-              sample=f'<span class="term-sample">{say.html("dotted underline")}</span>') + "</p>"
-    )
+    explained = (" " + say("Words in {sample} are explained at the end.",
+                           sample=f'<span class="term-sample">{say.html("dotted underline")}</span>')
+                 if doc.meta.glossary else "")  # only when there is an end to explain them
+    parts.append(f'<p class="welcome"{say.lang_attr}>{say.html("Take your time. Read one answer at a time, or listen to it.")}'
+                 f"{explained}</p>")
     parts += ["</div>", "</header>"]
     return "\n".join(parts)
 
@@ -250,7 +264,8 @@ def other_ways(items: list[tuple[str, str, str]], ids: PageIds, say: Words) -> s
     )
     return (
         f'<nav class="other-ways measure" aria-labelledby="{ids.ways}"{say.lang_attr}>\n'
-        f'<h2 id="{ids.ways}">{say.html("Other ways to read and listen")}</h2>\n<ul>\n{links}\n</ul>\n</nav>'
+        f'<details>\n<summary><h2 id="{ids.ways}">{say.html("Other ways to read and listen")}</h2></summary>\n'
+        f'<ul>\n{links}\n</ul>\n</details>\n</nav>'
     )
 
 
@@ -261,7 +276,8 @@ def contents(doc: Document, ids: PageIds, say: Words) -> str:
              if doc.meta.glossary else "")
     return (
         f'<nav class="contents measure" aria-labelledby="{ids.contents}">\n'
-        f'<h2 id="{ids.contents}"{say.lang_attr}>{say.html("Questions in this guide")}</h2>\n<ol>\n{items}\n</ol>{extra}\n</nav>'
+        f'<details>\n<summary><h2 id="{ids.contents}"{say.lang_attr}>{say.html("Questions in this guide")}</h2></summary>\n'
+        f'<ol>\n{items}\n</ol>{extra}\n</details>\n</nav>'
     )
 
 
@@ -294,7 +310,7 @@ def player(recording: Recording, say: Words, label: str, name: str) -> str:
     return (
         '<div class="listen">\n'
         f'<p class="listen-label" aria-hidden="true"{say.lang_attr}>{text(label)}{text(length)}</p>\n'
-        f'<audio controls preload="none" src="{escape(recording.href, quote=True)}" '
+        f'<audio controls preload="metadata" src="{escape(recording.href, quote=True)}" '
         f'aria-label="{escape(name, quote=True)}"></audio>\n</div>\n'
     )
 
