@@ -353,3 +353,16 @@ def test_the_same_handout_in_another_folder_gives_the_same_pdf_bytes(tmp_path, m
     assert built[0] == built[1]
     reader = PdfReader(io.BytesIO(built[0]))
     assert sum(len(page.images) for page in reader.pages) >= 3  # a pill box, the armpit twice
+
+
+@pytest.mark.fast
+def test_reading_order_rule_fails_text_stored_out_of_order(faq_pdf: Path) -> None:
+    """The FAQ's PDF passes "text in reading order" (its list numbers, stored after each page's text,
+    left out); the same pages with each page's stored sentences reversed fail it."""
+    path = pdf_of(faq_pdf)
+    pages, stored = pdf_check.read_text(path, PdfReader(path), "ltr")
+    kept, shuffled = pdf_check.FormatReport("pdf"), pdf_check.FormatReport("pdf")
+    pdf_check.check_reading_order(kept, pages, stored)
+    pdf_check.check_reading_order(shuffled, pages, [" ".join(reversed(text.split(". "))) for text in stored])
+    assert kept.rules[-1].ok and kept.figures["reading_order_ratio"] >= 0.99
+    assert not shuffled.rules[-1].ok, shuffled.figures

@@ -27,6 +27,7 @@ from pipeline.checks import audio as audio_check
 from pipeline.checks.presence import words
 from pipeline.errors import EngineError
 from pipeline.audio.speech import gtts as gtts_engine
+from pipeline.formats import audio as audio_format
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "fixtures" / "sample-faq.md"
@@ -95,7 +96,7 @@ def test_gtts_builds_a_narration_through_the_faked_network(monkeypatch: pytest.M
     options = BuildOptions(out_root=tmp_path / "out", cache_dir=tmp_path / "cache", formats=("audio",), settings={"engine": "gtts"}, quiet=True)
     built = build(SAMPLE, options)
     asked = Counter(w for _, text in google.asked for w in words(text))
-    said = dict.fromkeys(u.text for s in sample_doc.sections for u in s.narration + s.plain_narration)
+    said = dict.fromkeys(u.text for part in audio_format.parts(sample_doc) for u in part.narration + part.plain_narration)
     assert asked == Counter(w for text in said for w in words(text))  # a text both narrations say is asked for once
     timings = json.loads((built / "audio" / "timings.json").read_text(encoding="utf-8"))
     assert timings["engine"] == "gtts" and timings["voice"] == "en-com"
