@@ -63,7 +63,8 @@ def real_faq(path: Path = SEED_SOURCE) -> tuple[dict, tuple[RealSection, ...]]:
         heading, rest = chunk.split("\n", 1)
         title, section_id = re.fullmatch(r"(.+?)\s*\{#([a-z0-9-]+)\}\s*", heading).groups()
         full, plain = rest.split("::: plain", 1)
-        sections.append(RealSection(section_id, title, _blocks(full), _blocks(plain.rsplit(":::", 1)[0])))
+        plain = plain.split("\n:::\n", 1)[0]  # to its closing fence (an ::: easyread div may follow)
+        sections.append(RealSection(section_id, title, _blocks(full), _blocks(plain)))
     return yaml.safe_load(front), tuple(sections)
 
 

@@ -165,7 +165,8 @@ def _problems(report: dict) -> tuple[str, ...]:
         for section_id, presence in sorted((result.get("sections") or {}).items()):
             if not presence.get("present", False):
                 found.append(say("section {section} is missing from the {format}", section=section_id, format=label))
-        found.extend(_broken_rule(label, rule) for rule in result.get("rules") or [] if not rule.get("ok"))
+        found.extend(_broken_rule(label, rule) for rule in result.get("rules") or []
+                     if not (rule.get("ok") or rule.get("advisory")))
     return tuple(found)
 
 

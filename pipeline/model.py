@@ -50,6 +50,20 @@ class Utterance:
 
 
 @dataclass(frozen=True)
+class EasyRow:
+    """One row of the Easy Read edition: one short sentence and the picture beside it.
+
+    `icon` names a picture of the set (`pipeline.icons`), or is empty for a neutral marker (no
+    confident match: a wrong picture misleads more than none); `chosen` says the author picked it.
+    """
+
+    text: str
+    icon: str = ""
+    alt: str = ""
+    chosen: bool = False
+
+
+@dataclass(frozen=True)
 class Section:
     """One question of the FAQ with everything each format needs of it."""
 
@@ -70,6 +84,8 @@ class Section:
     full_notes: int = 0  # how many of the full asides are notes (the rest are alt texts)
     plain_notes: int = 0
     unwritten: bool = False  # the plain rendition is still the import's placeholder (only `lint` reads such a source)
+    easy_rows: tuple[EasyRow, ...] = ()  # the Easy Read edition: the plain rendition (or the `::: easyread` div) row by row
+    easy_written: bool = False  # the author wrote the Easy Read text (`::: easyread`), not made from the plain rendition
 
     @property
     def narration_text(self) -> str:
@@ -121,6 +137,7 @@ class Metadata:
     pronounce: dict[str, str] = field(default_factory=dict)  # word: /IPA/ or respelling (language.pronunciation)
     disclaimer: str = ""  # the care-team line every format ends with (the catalog's sentence when empty)
     contact: str = ""  # where a reader calls or asks, e.g. "the Breast Clinic, 555-0100" (said at the end)
+    easyread_icons: dict[str, str] = field(default_factory=dict)  # word or phrase: picture name, for Easy Read rows
 
 
 @dataclass(frozen=True)

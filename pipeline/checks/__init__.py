@@ -35,6 +35,7 @@ class Rule:
     name: str
     ok: bool
     detail: str
+    advisory: bool = False  # a writing guideline (Easy Read's 15 words): a broken one is told as a warning, not a failure
 
 
 @dataclass
@@ -50,11 +51,11 @@ class FormatReport:
     @property
     def ok(self) -> bool:
         """Every section present and every rule kept (a format that cannot be made has none to keep)."""
-        return all(p.present for p in self.sections.values()) and all(r.ok for r in self.rules)
+        return all(p.present for p in self.sections.values()) and all(r.ok or r.advisory for r in self.rules)
 
-    def rule(self, name: str, ok: bool, detail: str) -> bool:
+    def rule(self, name: str, ok: bool, detail: str, advisory: bool = False) -> bool:
         """Record a rule's outcome; returns ok so callers can chain."""
-        self.rules.append(Rule(name, bool(ok), detail))
+        self.rules.append(Rule(name, bool(ok), detail, advisory))
         return bool(ok)
 
     @contextmanager
@@ -124,18 +125,19 @@ def as_json(doc: Document, reports: list[FormatReport]) -> dict[str, Any]:
 def table(doc: Document, reports: list[FormatReport]) -> str:
     """The sections x formats table a person reads, then every failed rule."""
     width = max(len(s.id) for s in doc.sections) + 2
-    lines = ["section".ljust(width) + "".join(r.format.ljust(8) for r in reports)]
+    columns = [max(len(r.format) + 2, 8) for r in reports]
+    lines = ["section".ljust(width) + "".join(r.format.ljust(c) for r, c in zip(reports, columns))]
     for section in doc.sections:
         cells = "".join(
-            ("n/a" if r.unavailable else "yes" if r.sections.get(section.id, Presence(False, "")).present else "MISSING").ljust(8)
-            for r in reports
+            ("n/a" if r.unavailable else "yes" if r.sections.get(section.id, Presence(False, "")).present else "MISSING").ljust(c)
+            for r, c in zip(reports, columns)
         )
         lines.append(section.id.ljust(width) + cells)
     for report in reports:
         if report.unavailable:
             lines.append(f"n/a  {report.format}: {report.unavailable}")
         for rule in report.rules:
-            mark = "ok  " if rule.ok else "FAIL"
+            mark = "ok  " if rule.ok else "WARN" if rule.advisory else "FAIL"
             lines.append(f"{mark} {report.format}: {rule.name}: {rule.detail}")
     return "\n".join(lines)
 
@@ -149,7 +151,7 @@ def failures(doc: Document, reports: list[FormatReport]) -> list[str]:
             if presence is None or not presence.present:
                 why = presence.detail if presence else "not checked"
                 found.append(f"section '{section.id}' missing from {report.format}: {why}")
-        found.extend(f"{report.format}: {r.name}: {r.detail}" for r in report.rules if not r.ok)
+        found.extend(f"{report.format}: {r.name}: {r.detail}" for r in report.rules if not (r.ok or r.advisory))
     return found
 
 

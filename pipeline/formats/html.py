@@ -10,21 +10,18 @@ smuggle in cannot run. Same source, same bytes: nothing time- or machine-depende
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
 import re
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import fontpkg_atkinson_hyperlegible
 import lxml.html
 
 from .. import fonts, formats
+from . import _web
 from ..source import pictures
-from ..engine.cache import fingerprint, write_atomic
+from ..engine.cache import write_atomic
 from ..config import STYLES_DIR
 from ..manifest import Manifest
 from ..rendering import section_html
@@ -40,7 +37,7 @@ LABEL = N_("web page")
 ARTICLED = N_("a web page")
 RANK = 10
 # the players link the section MP3s and show their lengths; "other ways to read" says each file's size
-NEEDS: tuple[str, ...] = ("audio", "pdf", "epub", "braille")
+NEEDS: tuple[str, ...] = ("audio", "pdf", "easyread", "epub", "braille")
 OPTIONS = ("formats",)  # the "other ways to read" links name the formats built alongside
 PAGE = "index.html"
 STYLESHEET = STYLES_DIR / "page.css"
@@ -71,51 +68,16 @@ def published(name: str) -> tuple[formats.Publication, ...]:
 def build(doc: Document, out_dir: Path, options: BuildOptions) -> Manifest:
     """Write index.html, its fonts and its pictures into out_dir; returns the page."""
     pictures.publish(doc.pictures, out_dir)
-    faces = write_fonts(out_dir, options)
-    fallbacks = write_fallbacks(doc, out_dir, options)
+    faces = _web.write_fonts(out_dir, options.cache)
+    fallbacks = _web.write_fallbacks(doc, out_dir, options.cache)
     kept = {url for url, _, _ in faces} | {url for url, _, _ in fallbacks}
     for stale in (out_dir / "fonts").iterdir():  # a subset an earlier text needed
         if f"fonts/{stale.name}" not in kept:
             stale.unlink()
-    css = font_faces(faces) + fonts.fallback_rules(fallbacks) + STYLESHEET.read_text(encoding="utf-8")
+    css = _web.font_faces(faces) + fonts.fallback_rules(fallbacks) + STYLESHEET.read_text(encoding="utf-8")
     html = page_html(doc, css, recordings(doc, out_dir, options.handed.get("audio")), offers(doc, out_dir, options))
     write_atomic(out_dir / PAGE, html.encode("utf-8"))
     return Manifest(NAME, PAGE)
-
-
-def write_fonts(out_dir: Path, options: BuildOptions) -> list[tuple[str, str, str]]:
-    """Atkinson Hyperlegible as WOFF2 beside the page (a quarter of the TTF's size, for slow phones)."""
-    source = fonts.font_dir() or Path(fontpkg_atkinson_hyperlegible.ROOT) / "files"
-    written = []
-    for stem, weight, style in fonts.FACES:
-        ttf = (source / f"{stem}.ttf").read_bytes()
-        key = fingerprint("woff2", hashlib.sha256(ttf).hexdigest())
-        cached = options.cache.get("font", key, ".woff2")
-        if cached is None:
-            from fontTools.ttLib import woff2
-
-            packed = io.BytesIO()
-            woff2.compress(io.BytesIO(ttf), packed)
-            cached = options.cache.put("font", key, ".woff2", packed.getvalue())
-        write_atomic(out_dir / "fonts" / f"{stem}.woff2", cached.read_bytes())
-        written.append((f"fonts/{stem}.woff2", weight, style))
-    return written
-
-
-def write_fallbacks(doc: Document, out_dir: Path, options: BuildOptions) -> list[tuple[str, str, str]]:
-    """The fonts that draw what Atkinson lacks (Arabic words, an emoji), cut to those characters,
-    as WOFF2 beside the page: (url, characters, weight) of each."""
-    faces = []
-    for path, chars, weight in fonts.fallback_faces(fonts.handout_characters(doc), doc.meta.lang):
-        name = fonts.subset_name(path, chars, ".woff2")
-        write_atomic(out_dir / "fonts" / name, fonts.cached_subset(options.cache, path, chars))
-        faces.append((f"fonts/{name}", chars, weight))
-    return faces
-
-
-def font_faces(faces: list[tuple[str, str, str]]) -> str:
-    """@font-face rules for the files written beside the page."""
-    return fonts.face_rules(faces, extra=" font-display: swap;")
 
 
 def recordings(doc: Document, out_dir: Path, narration: Manifest | None) -> dict[tuple[str, str], Recording]:
@@ -178,11 +140,7 @@ def page_html(doc: Document, css: str, found: dict[tuple[str, str], Recording], 
 
 def head_meta(doc: Document, css: str) -> str:
     """Description, colour schemes, and a policy that lets the page run nothing and fetch only its own files."""
-    style_hash = base64.b64encode(hashlib.sha256(f"\n{css}\n".encode("utf-8")).digest()).decode()
-    policy = (
-        f"default-src 'none'; style-src 'sha256-{style_hash}'; font-src 'self'; media-src 'self'; "
-        "img-src 'self'; base-uri 'none'; form-action 'none'"
-    )
+    policy = _web.content_policy(css, images="'self'")
     tags = [
         f'<meta http-equiv="Content-Security-Policy" content="{policy}">',
         '<meta name="color-scheme" content="light dark">',

@@ -18,17 +18,17 @@ stylesheet, the packaged fonts, images under the project): never the network, ne
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
-from urllib.request import url2pathname
 
 from .. import fonts, formats
+from . import _print
+from ._print import PICTURES_BASE, RefusedResource, add_page_labels, css_content, css_string  # noqa: F401 (this format's surface)
 from ..engine.cache import fingerprint, write_atomic
-from ..config import PROJECT_ROOT, STYLES_DIR
+from ..config import STYLES_DIR
 from ..manifest import Manifest
 from ..rendering import section_html
 from ..model import Document, Metadata, Section
@@ -37,9 +37,6 @@ from ..language.words import N_, Words, words_for
 from ..page import document, heading
 
 if TYPE_CHECKING:
-    import pydyf
-    import weasyprint
-
     from ..engine.build import BuildOptions
 
 NAME = "pdf"
@@ -60,7 +57,7 @@ def web_base(value: object) -> str:
 
 
 SETTINGS = (
-    formats.Setting("paper", "PDF paper size", choices=("letter", "a4"), flag="--paper"),
+    _print.PAPER,
     formats.Setting("print", "the answers the print editions (PDF, braille) hold: both (plain words, then "
                              "'More detail' with the full text), plain or full", choices=PRINT_EDITIONS, flag="--print"),
     formats.Setting("base_url", "where the built output folder is published (https://clinic.example/handouts/): "
@@ -74,11 +71,6 @@ SCAN = N_("Scan the code with a phone camera, or type this address:")
 ASK_CONTACT = N_("Call {contact}.")  # the narration's closing line too
 
 STYLESHEET = STYLES_DIR / "large-print.css"
-PAPER_SIZES = {"letter": "letter", "a4": "A4"}
-
-
-class RefusedResource(ValueError):
-    """A resource the handout may not fetch; WeasyPrint drops it with a warning and goes on."""
 
 
 def published(name: str) -> tuple[formats.Publication, ...]:
@@ -89,50 +81,13 @@ def published(name: str) -> tuple[formats.Publication, ...]:
 def __getattr__(name: str) -> Any:
     """`HandoutFetcher`, made on first use so that discovering the formats never imports WeasyPrint."""
     if name == "HandoutFetcher":
-        return _fetcher_class()
+        return _print._fetcher_class()
     raise AttributeError(name)
 
 
-@functools.cache
-def _fetcher_class() -> type:
-    """The fetcher class, a WeasyPrint URLFetcher (imported only when a handout is made)."""
-    from weasyprint.urls import URLFetcher
-
-    class HandoutFetcher(URLFetcher):
-        """Lets WeasyPrint read files under the allowed folders only: a pasted source cannot reach out."""
-
-        def __init__(self, roots: tuple[Path, ...], pictures: dict[str, Path] | None = None) -> None:
-            super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
-            self.roots = tuple(root.resolve() for root in roots)
-            self.pictures = pictures or {}
-
-        def fetch(self, url: str, headers: dict[str, str] | None = None):  # noqa: ANN201 (WeasyPrint's response)
-            """The resource, if it is inline data, one of the handout's vetted pictures, or a local file
-            inside an allowed folder."""
-            scheme = url.split(":", 1)[0].lower()
-            if scheme == "data":
-                return super().fetch(url, headers)
-            if url in self.pictures:
-                return super().fetch(self.pictures[url].as_uri(), headers)
-            if scheme != "file":
-                raise RefusedResource(f"refused {url}: the handout never fetches from the network")
-            parts = urlsplit(url)
-            if parts.netloc not in ("", "localhost"):
-                raise RefusedResource(f"refused {url}: files on other machines are not read")
-            path = Path(url2pathname(parts.path)).resolve()
-            if not any(path.is_relative_to(root) for root in self.roots):
-                raise RefusedResource(f"refused {url}: outside the project")
-            return super().fetch(path.as_uri(), headers)
-
-    return HandoutFetcher
-
-
 def font_faces(folder: Path | None) -> str:
-    """@font-face rules embedding the packaged font files (file:// URLs the fetcher allows)."""
-    if folder is None:
-        return ""
-    files = [(folder / f"{stem}.ttf", weight, style) for stem, weight, style in fonts.FACES]
-    return fonts.face_rules([(path.resolve().as_uri(), w, s) for path, w, s in files if path.is_file()])
+    """@font-face rules embedding the packaged font files."""
+    return _print.font_faces(folder)
 
 
 def font_dir() -> Path | None:
@@ -144,9 +99,7 @@ def stylesheet(paper: str, css: str | None = None, say: Words | None = None) -> 
     """The handout's CSS: font faces, the large-print rules (or `css`, e.g. a test's), paper size,
     and the words CSS writes itself ("Page 2 of 6", "(note 1)") in the handout's language."""
     rules = STYLESHEET.read_text(encoding="utf-8") if css is None else css
-    size = PAPER_SIZES.get(paper.lower())
-    if size is None:
-        raise ValueError(f"unknown paper size {paper!r}; choose from {', '.join(PAPER_SIZES)}")
+    size = _print.page_size(paper)
     say = say or words_for("en")
     page = css_content(say("Page {page} of {pages}"), page="counter(page)", pages="counter(pages)")
     before, _, after = say("(note {number})").partition("{number}")
@@ -154,18 +107,6 @@ def stylesheet(paper: str, css: str | None = None, say: Words | None = None) -> 
     return (f"{font_faces(font_dir())}\n{rules}\n@page {{ size: {size}; @{corner} {{ content: {page}; }} }}\n"
             f'a.noteref sup::before {{ content: "\\a0{css_string(before)}"; }}\n'
             f'a.noteref sup::after {{ content: "{css_string(after)}"; }}\n')
-
-
-def css_content(message: str, **counters: str) -> str:
-    """A message with `{placeholders}` as a CSS `content` value: strings around counters."""
-    parts = re.split(r"\{(\w+)\}", message)
-    said = [f'"{css_string(part)}"' if index % 2 == 0 else counters[part] for index, part in enumerate(parts)]
-    return " ".join(part for part in said if part != '""')
-
-
-def css_string(value: str) -> str:
-    """Text safe inside a CSS double-quoted string."""
-    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def creation_date(meta: Metadata, source_date_epoch: int | None) -> str:
@@ -332,27 +273,6 @@ def note_calls_as_text(html: str, say: Words) -> str:
     return re.sub(r'(<a\b[^>]*class="[^"]*\bnoteref\b[^"]*"[^>]*>)\s*<sup>([^<]*)</sup>\s*</a>', spelled, html)
 
 
-def add_page_labels(_document: weasyprint.Document, pdf: pydyf.PDF) -> None:
-    """Page labels 1, 2, 3... so a viewer's page box matches the "Page X of Y" footer."""
-    import pydyf
-
-    pdf.catalog["PageLabels"] = pydyf.Dictionary(
-        {"Nums": pydyf.Array([0, pydyf.Dictionary({"S": "/D"})])}
-    )
-
-
-def allowed_roots() -> tuple[Path, ...]:
-    """Folders WeasyPrint may read: the project and the font package (wherever the venv is)."""
-    roots = [PROJECT_ROOT]
-    folder = font_dir()
-    if folder is not None:
-        roots.append(folder)
-    return tuple(roots)
-
-
-PICTURES_BASE = "file:///handout/"  # the handout's pictures' URLs; the fetcher serves only the vetted ones
-
-
 def handout_pdf(doc: Document, paper: str, source_date_epoch: int | None, css: str | None = None,
                 edition: str = "both", base_url: str = "") -> bytes:
     """Render the handout to PDF bytes; `css` replaces the large-print rules (tests use a 12 pt one)."""
@@ -362,17 +282,12 @@ def handout_pdf(doc: Document, paper: str, source_date_epoch: int | None, css: s
     others = fonts.fallback_faces(fonts.handout_characters(doc), doc.meta.lang)  # the fonts that draw what Atkinson lacks, as the page gets them
     faces = fonts.fallback_rules([(path.as_uri(), chars, weight) for path, chars, weight in others])
     html = handout_html(doc, faces + stylesheet(paper, css, words_for(doc.meta.lang)), created, edition, base_url)
-    base_url = PICTURES_BASE  # not the source's folder: WeasyPrint names each picture by its URL, and the
-    # PDF's bytes must not depend on where the project is checked out
-    identifier = fingerprint(doc.content_sha256, paper, source_date_epoch, edition, base_url)[:32].encode("ascii")
-    pictures = {urljoin(base_url, picture.href): picture.path for picture in doc.pictures}
-    import weasyprint
-
-    page = weasyprint.HTML(string=html, base_url=base_url,
-                           url_fetcher=_fetcher_class()((*allowed_roots(), *(path for path, _, _ in others)), pictures))
-    return page.write_pdf(
-        pdf_variant="pdf/ua-1", pdf_identifier=identifier, finisher=add_page_labels,
-    )
+    # the pictures' URLs are under PICTURES_BASE, not the source's folder: WeasyPrint names each picture
+    # by its URL, and the PDF's bytes must not depend on where the project is checked out
+    identifier = fingerprint(doc.content_sha256, paper, source_date_epoch, edition, PICTURES_BASE)[:32].encode("ascii")
+    pictures = {urljoin(PICTURES_BASE, picture.href): picture.path for picture in doc.pictures}
+    roots = (*_print.allowed_roots(font_dir()), *(path for path, _, _ in others))
+    return _print.render(html, roots, pictures, identifier)
 
 
 def build(doc: Document, out_dir: Path, options: BuildOptions) -> Manifest:

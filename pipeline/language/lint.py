@@ -16,6 +16,8 @@ The rules, in the order a section is read:
   before the plain text explains it.
 - `question-heading` (warning): a heading that is not a question (it is an FAQ).
 - `alt-text` (error): a picture without alt text.
+- `easyread-length` (warning), `easyread-picture` (note): an Easy Read row still longer than
+  `easyread_words_max` words once its clauses are cut, or with no picture that fits it.
 - `pronounce` (warning): an English word the voice must guess at, in no pronouncing dictionary,
   the project's lexicon (`lexicon/pronunciations-en.tsv`) or the source's `pronounce:`.
 
@@ -40,6 +42,7 @@ from ..errors import SourceError
 from ..model import Document, Section
 from ..page import term_pattern
 from .scripts import counting_unit, script_of
+from ..source import easyread
 from ..source.reader import parse
 from .words import primary
 
@@ -60,7 +63,7 @@ class Finding:
     file: str
     line: int
     column: int
-    level: str  # "error" or "warning"
+    level: str  # "error", "warning" or "note" (nothing to fix, something to know)
     rule: str
     message: str
 
@@ -133,6 +136,7 @@ def lint(path: Path) -> list[Finding]:
             continue
         findings += fact_rule(path, doc, section, full, plain)
         findings += plain_rules(path, doc, section, plain)
+        findings += easy_read_rules(path, doc, section, plain)
     findings += glossary_rules(path, doc, lines, {sid: plain for sid, (_, plain) in stretches.items()})
     findings += pronunciation_rule(path, doc, text)
     return sorted(findings, key=lambda f: (f.line, f.column, f.rule))
@@ -251,6 +255,32 @@ def plain_rules(path: Path, doc: Document, section: Section, plain: Region) -> l
                                     f"this plain sentence has {count} {unit}s (max {limit}); split it in two"))
     findings += _word_rules(path, doc, section, placed)
     return findings
+
+
+def easy_read_rules(path: Path, doc: Document, section: Section, plain: Region) -> list[Finding]:
+    """Easy Read rows still longer than the limit after their clauses were cut (a `::: easyread` div
+    says it in shorter sentences), and rows without a picture (a note: the edition draws a marker)."""
+    limit, unit = easyread.words_max(doc.meta.lang), counting_unit(doc.meta.lang)
+    findings: list[Finding] = []
+    for row in section.easy_rows:
+        line, column = plain.locate(row.text)
+        count = easyread.count_words(row.text, doc.meta.lang)
+        if count > limit:
+            advice = ("shorten it in the ::: easyread div" if section.easy_written else
+                      f"write a ::: easyread div for '{section.id}' in sentences of {limit} {unit}s or fewer")
+            findings.append(Finding(str(path), line, column, "warning", "easyread-length",
+                                    f"this Easy Read sentence has {count} {unit}s (max {limit}): {advice}"))
+        if not row.icon:
+            findings.append(Finding(str(path), line, column, "note", "easyread-picture",
+                                    f"no picture fits the Easy Read sentence '{_short(row.text)}': mark it "
+                                    "[its words]{icon=NAME} or add a word to easyread-icons: (docs/easy-read.md)"))
+    return findings
+
+
+def _short(text: str) -> str:
+    """A sentence cut to a few words, to name it in a finding."""
+    words = text.split()
+    return " ".join(words[:8]) + (" ..." if len(words) > 8 else "")
 
 
 def _grade_rule(path: Path, section: Section, lang: str, blocks: list[str],
@@ -390,6 +420,9 @@ def glossary_rules(path: Path, doc: Document, lines: list[str], plain: dict[str,
     return findings
 
 
+MARKUP = re.compile(r"^[ \t]*:::[^\n]*|\{[^}\n]*\}", re.M)
+
+
 def pronunciation_rule(path: Path, doc: Document, text: str) -> list[Finding]:
     """Each word an English voice would have to guess at, once, where the body first uses it."""
     if primary(doc.meta.lang) != "en":
@@ -397,7 +430,8 @@ def pronunciation_rule(path: Path, doc: Document, text: str) -> list[Finding]:
     lexicon = lexicon_for(doc.meta.lang, doc.meta.pronounce)
     body = text.find("\n---", 3) + 4
     findings, seen = [], set()
-    for match in re.finditer(r"(?<![\w/.@#-])[A-Za-z]+(?![\w/@-])", text[body:]):
+    said = MARKUP.sub(lambda m: " " * len(m.group()), text[body:])  # a div's class, {icon=pill}: never said
+    for match in re.finditer(r"(?<![\w/.@#-])[A-Za-z]+(?![\w/@-])", said):
         word = match.group()
         if word.lower() in seen or not unsure(word, lexicon):
             continue

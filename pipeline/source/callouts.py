@@ -28,6 +28,7 @@ CALLOUT = "callout"
 KINDS = {"warning": "warning", "callout-warning": "warning", "tip": "tip", "callout-tip": "tip"}
 LABELS = {"warning": N_("Warning"), "tip": N_("Tip")}
 RENDITION = {"plain", "unwritten"}  # the classes of a section's plain-rendition div (`reader` reads them)
+EASY_READ = "easyread"  # the class of a section's Easy Read div (`reader` reads it)
 STOP = re.compile(r"stop\b", re.I)
 
 
@@ -89,6 +90,9 @@ class _Walk:
         if top and "plain" in classes:
             self.known(classes, RENDITION, line, "a section's ::: plain div")
             return {"t": "Div", "c": [attr, self.inner(inner)]}
+        if top and EASY_READ in classes:
+            self.known(classes, {EASY_READ}, line, "a section's ::: easyread div")
+            return {"t": "Div", "c": [attr, self.inner(inner)]}
         callouts = [KINDS[name] for name in classes if name in KINDS]
         if callouts:
             if line is not None:
@@ -129,9 +133,9 @@ class _Walk:
     def unknown(self, classes: list[str], line: int | None) -> None:
         """A div of a class that is no callout: an error at its fence's line, or, for a pasted HTML
         <div>, a warning (its classes are dropped and its text shown plainly)."""
-        if line is not None and classes[0] == "plain":
-            raise SourceError(self.path, line, "a ::: plain div belongs at the section's top level, after its full "
-                                               "text, not inside a list, a quote or another div")
+        if line is not None and classes[0] in ("plain", EASY_READ):
+            raise SourceError(self.path, line, f"a ::: {classes[0]} div belongs at the section's top level, after its "
+                                               "full text, not inside a list, a quote or another div")
         if line is not None:
             raise SourceError(self.path, line, f"'::: {classes[0]}' is not a box this pipeline draws: {_instead()}")
         self.warnings.append(f"<div class=\"{' '.join(classes)}\"> is not a callout: its text is shown plainly")

@@ -16,15 +16,15 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..language.pronunciation import parse_pronounce
-from . import tree as pandoc_tree, callouts, pandoc, pictures, reading, untrusted
-from .. import fonts
+from . import tree as pandoc_tree, callouts, easyread, pandoc, pictures, reading, untrusted
+from .. import fonts, icons
 from ..language import narration
 from ..config import setting
 from ..errors import SourceError, UnfinishedSource
@@ -48,6 +48,7 @@ class _Part:
     full: list[dict[str, Any]]
     plain: list[dict[str, Any]]
     unwritten: bool = False  # the plain rendition is the import's placeholder
+    easy: list[dict[str, Any]] = field(default_factory=list)  # the `::: easyread` div's blocks, if written
 
 
 def parse(path: Path | str, drafts: list[UnfinishedSource] | None = None) -> Document:
@@ -78,7 +79,7 @@ def _parse(path: Path, drafts: list[UnfinishedSource] | None) -> Document:
     _links_land(path, parts, text.splitlines())
     shown = pictures.collect(path, [(part.line, part.full + part.plain) for part in parts], text.splitlines(), drafts)
     _drawn(path, text)
-    sections = _render(parts, words_for(meta.lang))
+    sections = _render(path, parts, meta, text.splitlines())
     return Document(
         source=path,
         name=path.stem,
@@ -188,12 +189,27 @@ def _metadata(path: Path, meta_text: str) -> Metadata:
             )
     return Metadata(
         title=values["title"].strip(),
+        easyread_icons=_easyread_icons(path, values.get("easyread-icons"), line_of("easyread-icons")),
         pronounce=_pronounce(path, values.get("pronounce"), line_of("pronounce"), meta_text),
         lang=values["lang"].strip(),
         keywords=tuple(keywords),
         glossary={t.strip(): d.strip() for t, d in glossary.items()},
         **fields,
     )
+
+
+def _easyread_icons(path: Path, value: Any, line: int) -> dict[str, str]:
+    """The `easyread-icons:` mapping (word or phrase: picture name), each picture one the set has."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise SourceError(path, line, "'easyread-icons' must be a mapping of word: picture name (e.g. tamoxifen: pill)")
+    found = icons.icon_set()
+    for word, name in value.items():
+        if found is not None and not found.has(name.strip()):
+            raise SourceError(path, line, f"easyread-icons: the picture '{name}' (for '{word}') is not in the picture set "
+                                          "(Health Icons); see docs/easy-read.md for how to find a picture's name")
+    return {word.strip().lower(): name.strip() for word, name in value.items()}
 
 
 def _pronounce(path: Path, value: Any, line: int, meta_text: str) -> dict[str, str]:
@@ -289,11 +305,19 @@ def _sections(
             if "unwritten" in block["c"][0][1]:
                 part.unwritten = True
                 _unwritten(path, part, lines, first_line, drafts)
+        elif block["t"] == "Div" and callouts.EASY_READ in block["c"][0][1]:
+            part = parts[-1]
+            if part.easy:
+                raise SourceError(path, part.line, f"section '{part.id}' has two ::: easyread divs; keep one")
+            part.easy = block["c"][1]
+            if not pandoc_tree.stringify_blocks(part.easy).strip():
+                raise SourceError(path, part.line, f"section '{part.id}' has an empty ::: easyread div")
         else:
             part = parts[-1]
-            if part.plain:
+            if part.plain or part.easy:
+                which = "plain" if part.plain else "easyread"
                 raise SourceError(
-                    path, part.line, f"section '{part.id}' has text after its ::: plain div; put it before"
+                    path, part.line, f"section '{part.id}' has text after its ::: {which} div; put it before"
                 )
             part.full.append(block)
     if not parts:
@@ -364,9 +388,10 @@ def _links_land(path: Path, parts: list[_Part], lines: list[str]) -> None:
                                               f"has the id '{target[1:]}'")
 
 
-def _render(parts: list[_Part], say: Words) -> tuple[Section, ...]:
+def _render(path: Path, parts: list[_Part], meta: Metadata, lines: list[str]) -> tuple[Section, ...]:
     """Every section with ids marked in both renditions (format-neutral blocks: `rendering` makes
-    their HTML), their reading-order pieces, and their narration."""
+    their HTML), their reading-order pieces, their narration and their Easy Read rows."""
+    say = words_for(meta.lang)
     marked = [(reading.mark(part.full, f"{part.id}_", say), reading.mark(part.plain, f"{part.id}_p", say)) for part in parts]
     return tuple(
         Section(
@@ -388,6 +413,8 @@ def _render(parts: list[_Part], say: Words) -> tuple[Section, ...]:
             full_notes=full.notes,
             plain_notes=plain.notes,
             unwritten=part.unwritten,
+            easy_rows=easyread.rows(part.id, part.easy, part.plain, plain, meta, say, path, lines),
+            easy_written=bool(part.easy),
         )
         for number, (part, (full, plain)) in enumerate(zip(parts, marked), start=1)
     )
