@@ -258,7 +258,7 @@ def _rebuilt(workspace: Path, capsys, **changed: object) -> set[str]:
     ({"voices": {"en": "espeak"}}, {"audio", "html", "epub"}),
     ({"rate_wpm": 170}, {"audio", "html", "epub"}),
     ({"braille_grade": 1}, {"braille", "html"}),  # the page says each download's size
-    ({"paper": "a4"}, {"pdf", "html"}),
+    ({"paper": "a4"}, {"pdf", "easyread", "html"}),  # the Easy Read guide prints on the same paper
     ({"voices": {"es": "piper"}}, set()),   # the handout is English: the Spanish voice does not read it
     ({"asr_recall_min": 0.5}, set()),       # a check's threshold changes no output
 ], ids=["bitrate", "voices.en", "rate_wpm", "braille_grade", "paper", "voices.es", "check-threshold"])
