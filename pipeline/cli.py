@@ -96,6 +96,14 @@ def parser() -> argparse.ArgumentParser:
     lint.add_argument("sources", nargs="+", type=Path, metavar="SOURCE")
     lint.add_argument("--format", choices=("text", "json"), default="text", dest="style",
                       help="text lines (default) or a JSON list for editors")
+
+    serve = commands.add_parser("serve", help="the clinic's workbench: a web app to import, edit, build and download",
+                                description="Serve the workbench (docs/workbench.md) on this machine only, unless "
+                                            "--host says otherwise; then every page asks for a token first.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    serve.add_argument("--sources", type=Path, default=Path("source"), help="the sources' folder (default: %(default)s)")
+    serve.add_argument("--out", type=Path, default=Path(setting("output")), help="output folder (default: %(default)s)")
     return top
 
 
@@ -115,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             return _import(args)
         if args.command == "lint":
             return _lint(args)
+        if args.command == "serve":
+            return _serve(args)
         return _check(args)
     except PipelineError as exc:
         return _fail(args, exc)
@@ -205,6 +215,28 @@ def _import(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     print(f"next: write each ::: {{.plain .unwritten}} div in plain words, then "
           f"python -m pipeline lint {result.source}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """`serve`: the workbench until Ctrl-C; a token (WORKBENCH_TOKEN, else a new one, printed) when others can reach it."""
+    import os
+    import secrets
+
+    import waitress
+
+    from .errors import SourceError
+    from .workbench.app import create_app
+    from .workbench.guard import local_only
+
+    if not args.sources.is_dir():
+        raise SourceError(args.sources, None, "is not a folder of sources: give --sources")
+    token = "" if local_only(args.host) else (os.environ.get("WORKBENCH_TOKEN") or secrets.token_urlsafe(18))
+    app = create_app(args.sources.resolve(), args.out.resolve(), token)
+    print(f"workbench: http://{args.host}:{args.port}/ (Ctrl-C stops it)")
+    if token and not os.environ.get("WORKBENCH_TOKEN"):
+        print(f"token: {token} (give it to each person who signs in; set WORKBENCH_TOKEN to choose it)")
+    waitress.serve(app, host=args.host, port=args.port, threads=8, _quiet=True)
     return 0
 
 

@@ -5,11 +5,18 @@ document. This module decides whether it needs to run, runs independent formats 
 and publishes `DIR/NAME/` only when every requested format succeeded, so a failed or interrupted
 build leaves the previous good output untouched. A build killed outright (kill -9) cannot clean up:
 the next build of the same document removes what it left, and a disk error becomes an OutputError.
+
+Two builds of the same document into the same output folder (two `make` runs, the workbench and a
+terminal) never interleave: each holds an exclusive lock on `OUT/.NAME.lock` while it stages and
+publishes, and the second waits for the first ("waiting for another build of NAME"), then finds its
+work up to date. The holder removes the lock file as it lets go, so no build leaves one behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import fcntl
 import functools
 import hashlib
 import json
@@ -24,7 +31,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping, TextIO
 
 from .. import __version__, formats
 from .cache import Cache, fingerprint, write_atomic
@@ -165,11 +172,56 @@ def build(source: Path, options: BuildOptions) -> Path:
     final = options.out_root / doc.name
     try:
         options.out_root.mkdir(parents=True, exist_ok=True)
-        _sweep_leftovers(final, options)
-        _stage_and_publish(doc, final, options)
+        with _exclusive(final, options):
+            _sweep_leftovers(final, options)
+            _stage_and_publish(doc, final, options)
     except OSError as exc:  # shutil.Error too: a full disk, a file where a folder must be, no permission
         raise _output_error(exc, final, options) from exc
     return final
+
+
+@contextlib.contextmanager
+def _exclusive(final: Path, options: BuildOptions) -> Iterator[None]:
+    """Hold `OUT/.NAME.lock` for this build of one document, so another build of it waits instead of
+    interleaving. The lock is taken on the file the name stands for when it is got: a waiter that
+    wakes on a file its holder has removed opens the name again."""
+    path = final.with_name(f".{final.name}.lock")
+    waited = False
+    while True:
+        handle = open(path, "a")
+        try:
+            waited = _lock(handle, final.name, options, waited)
+        except BaseException:  # Ctrl-C while waiting: let the file go, then stop
+            handle.close()
+            raise
+        if _same_file(handle, path):
+            break
+        handle.close()
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        handle.close()
+
+
+def _lock(handle: TextIO, name: str, options: BuildOptions, waited: bool) -> bool:
+    """Lock the open file, saying once that this build waits when another holds it; returns whether it has waited."""
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return waited
+    except BlockingIOError:
+        if not waited:
+            options.progress(name, f"waiting for another build of {name}")
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        return True
+
+
+def _same_file(handle: TextIO, path: Path) -> bool:
+    """Whether the open lock file is still the one at `path` (its holder removes it when done)."""
+    try:
+        return os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
+    except FileNotFoundError:
+        return False
 
 
 def _stage_and_publish(doc: Document, final: Path, options: BuildOptions) -> None:
