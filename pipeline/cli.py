@@ -104,6 +104,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     serve.add_argument("--sources", type=Path, default=Path("source"), help="the sources' folder (default: %(default)s)")
     serve.add_argument("--out", type=Path, default=Path(setting("output")), help="output folder (default: %(default)s)")
+    serve.add_argument("--cluster", metavar="ADDRESS", default="",
+                       help="build on a Dask cluster (tcp://host:8786 or local[:N]) instead of worker processes here")
     return top
 
 
@@ -228,11 +230,13 @@ def _serve(args: argparse.Namespace) -> int:
     from .errors import SourceError
     from .workbench.app import create_app
     from .workbench.guard import local_only
+    from .workbench.jobs import BuildQueue
 
     if not args.sources.is_dir():
         raise SourceError(args.sources, None, "is not a folder of sources: give --sources")
     token = "" if local_only(args.host) else (os.environ.get("WORKBENCH_TOKEN") or secrets.token_urlsafe(18))
-    app = create_app(args.sources.resolve(), args.out.resolve(), token)
+    queue = BuildQueue(args.sources.resolve(), args.out.resolve(), cluster=args.cluster)
+    app = create_app(args.sources.resolve(), args.out.resolve(), token, queue)
     print(f"workbench: http://{args.host}:{args.port}/ (Ctrl-C stops it)")
     if token and not os.environ.get("WORKBENCH_TOKEN"):
         print(f"token: {token} (give it to each person who signs in; set WORKBENCH_TOKEN to choose it)")

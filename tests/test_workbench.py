@@ -221,3 +221,48 @@ def test_a_preview_builds_the_edited_text_aside_and_publishes_nothing(sources: P
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert (sources / "sample-faq.md").read_bytes() == before and not (tmp_path / "out").exists()
     assert not list(sources.glob(".preview-*")) and client.get("/preview/sample-faq/../../etc/passwd").status_code == 404
+
+
+def test_the_other_screens_pass_axe_and_the_keyboard_reaches_everything(served_workbench) -> None:
+    """Sign-in, a refused request, the preview and the conflict page: axe finds nothing at 320 and 1280
+    px; and with the keyboard alone (Tab, Enter) a nurse goes from the library to the editor and saves."""
+    from pipeline.screenshots import chromium
+
+    url, sources, _ = served_workbench
+    (sources / "sample-faq.md").write_text(SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.goto(url + "/login")
+        axe_clean(page, "sign-in")
+        page.goto(url + "/edit/no-such-handout")
+        axe_clean(page, "refused request")
+        page.goto(url + "/")
+        for _ in range(40):  # Tab until the handout's link has the focus, then follow it with Enter
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.textContent.trim()") == "Getting Ready for a Mammogram":
+                break
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/edit/sample-faq")
+        other = context.new_page()
+        other.goto(url + "/edit/sample-faq")
+        with context.expect_page() as preview:
+            page.get_by_role("button", name="Preview the page and PDF").click()
+        preview.value.wait_for_load_state()
+        assert "Preview of sample-faq" in preview.value.content()
+        axe_clean(preview.value, "preview")
+        page.get_by_label("In plain words").first.fill("The first nurse's words.")
+        page.get_by_label("In plain words").first.focus()
+        for _ in range(60):  # on to the Save button by keyboard
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.textContent.trim()") == "Save":
+                break
+        page.keyboard.press("Enter")
+        page.get_by_role("status").filter(has_text="Saved").wait_for()
+        other.get_by_label("In plain words").first.fill("The second nurse's words.")
+        other.get_by_role("button", name="Save").click()
+        other.get_by_role("heading", name="Someone saved a newer version").wait_for()
+        axe_clean(other, "conflict")
+        context.close()
+    saved = (sources / "sample-faq.md").read_text(encoding="utf-8")
+    assert "The first nurse's words." in saved and "The second nurse's words." not in saved

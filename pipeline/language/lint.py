@@ -109,7 +109,7 @@ class Region:
         found = readability.words(snippet)[:6]
         if not found:
             return None
-        words = [re.escape(w).replace("’", "['’]").replace("'", "['’]") for w in found]
+        words = [re.sub("['’]", "['’]", re.escape(w)) for w in found]  # either apostrophe, as typed
         pattern = re.compile(r"(?<![\w])" + r"[\W_]+".join(words), re.I)
         match = pattern.search(self.text, start, self.end)
         return match.start() if match else None
