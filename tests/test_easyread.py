@@ -48,11 +48,11 @@ def faq_guide(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / FAQ.stem
 
 
-def rebuilt(folder: Path, doc, tmp_path: Path) -> Path:
-    """The guide's PDF and page written again from `doc` (a changed copy of the model) into a copy of the folder."""
+def rebuilt(folder: Path, doc, tmp_path: Path, css: str | None = None) -> Path:
+    """The guide's PDF and page written again from `doc` (a changed copy of the model, or `css`) into a copy of the folder."""
     target = tmp_path / folder.name
     target.mkdir()
-    (target / f"{doc.name}-easy-read.pdf").write_bytes(easyread.guide_pdf(doc, "letter", 0))
+    (target / f"{doc.name}-easy-read.pdf").write_bytes(easyread.guide_pdf(doc, "letter", 0, css))
     (target / easyread.PAGE).write_text(easyread.guide_html(doc, "", page=True), encoding="utf-8")
     return target
 
@@ -168,7 +168,7 @@ def test_every_picture_used_is_in_the_installed_set_and_its_licence_ships(faq_gu
     doc = parse(FAQ)
     used = {row.icon for section in doc.sections for row in section.easy_rows} | set(easyread.HOW_PICTURES)
     assert used and all(found.has(name) for name in used)
-    drawn = {img.get("src") for img in page.xpath("//li[@class='row']/img")}
+    drawn = {img.get("src") for img in page.xpath("//li[@class='row']//img")}
     assert {found.data_uri(name) for name in used} <= drawn
     licence = (faq_guide / easyread.LICENCE).read_text(encoding="utf-8")
     assert "Permission is hereby granted" in licence and "Resolve to Save Lives" in licence
@@ -203,6 +203,17 @@ def test_a_long_row_and_a_picture_without_alt_text_are_named(faq_guide: Path, tm
     assert not rules["sentences short"].ok and rules["sentences short"].advisory and "(19 words)" in rules["sentences short"].detail
     assert not rules["pictures described"].ok
     assert "WARN easyread: sentences short" in checks.table(doc, [report])
+
+
+def test_a_question_printed_apart_from_its_rows_fails(faq_guide: Path, tmp_path: Path) -> None:
+    """Negative control: the guide's style sheet with a page break after every question fails
+    "questions kept with their rows", naming one; the guide as built keeps every question with its
+    first row (checked in the FAQ test above)."""
+    doc = parse(FAQ)
+    apart = easyread.STYLESHEET.read_text(encoding="utf-8") + "\nh2 { break-after: page; page-break-after: always; }\n"
+    report = easyread_check.check(doc, rebuilt(faq_guide, doc, tmp_path, css=apart))
+    rule = next(rule for rule in report.rules if rule.name == "questions kept with their rows")
+    assert not rule.ok and "Is it hopeless" in rule.detail
 
 
 def test_without_the_picture_set_the_guide_is_refused_in_one_line(tmp_path: Path, monkeypatch) -> None:

@@ -7,7 +7,7 @@ question heading in both, its words in order: the author's `::: easyread` text w
 the plain rendition's (`presence`). Rules: every sentence within `easyread_words_max` words (each
 longer one named; advisory, a warning that does not fail the check: the limit is a writing guideline,
 which `lint` enforces where the author can act), every picture with alt text, type at least 16 pt, fonts embedded, tagged with
-the handout's language; the rows without a picture are counted (a marker stands there, by design).
+the handout's language, every question on the page of its first row; the rows without a picture are counted (a marker stands there, by design).
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ class Row:
     text: str
     picture: bool
     alt: str
+    page: int = 0  # the PDF page it is printed on (the page's rows: 0)
+    heading_page: int = 0  # the PDF page its question is printed on
 
 
 def check(doc: Document, out_dir: Path) -> FormatReport:
@@ -71,6 +73,8 @@ def check(doc: Document, out_dir: Path) -> FormatReport:
         report.sections[section.id] = judge_section(section, printed, shown)
     with report.guard("sentences short"):
         short_rows(report, printed, doc.meta.lang)
+    with report.guard("questions kept with their rows"):
+        kept_together(report, printed)
     with report.guard("pictures described"):
         described(report, printed, shown)
     with report.guard("type size"):
@@ -119,6 +123,18 @@ def short_rows(report: FormatReport, rows: list[Row], lang: str) -> None:
                 advisory=True)
 
 
+def kept_together(report: FormatReport, rows: list[Row]) -> None:
+    """Every question printed on the page of its first row: a heading alone at a page's foot (or on
+    a page of its own) leaves a reader who turns the page without the question."""
+    first: dict[str, Row] = {}
+    for row in rows:
+        first.setdefault(row.heading, row)
+    apart = [row.heading for row in first.values() if row.page != row.heading_page]
+    report.rule("questions kept with their rows", not apart,
+                f"printed apart from their first row: {'; '.join(apart[:3])}" if apart
+                else f"{len(first)} headings, each on the page of its first row")
+
+
 def described(report: FormatReport, printed: list[Row], shown: list[Row]) -> None:
     """Every picture in the PDF and on the page has alt text."""
     bare = [row.text for row in printed + shown if row.picture and not row.alt.strip()]
@@ -137,14 +153,15 @@ def pdf_rows(path: Path, base: str = "ltr") -> tuple[list[Row], list[float]]:
     rows: list[Row] = []
     with pdfplumber.open(path) as pdf:
         pages = pdf.pages
-        heading = ""
+        heading, heading_page = "", 0
         for element in _walk(list(PDFStructTree(pdf))):
             if element.type in ("H1", "H2"):
-                heading = _text(pages, element, base)
+                heading, heading_page = _text(pages, element, base), element.page_number or 0
             elif element.type == "LI":
                 figures = [e for e in _walk(element.children) if e.type == "Figure"]
                 said = " ".join(_text(pages, e, base) for e in _walk(element.children) if e.type == "P")
-                rows.append(Row(heading, said, bool(figures), " ".join(f.alt_text or "" for f in figures)))
+                rows.append(Row(heading, said, bool(figures), " ".join(f.alt_text or "" for f in figures),
+                                element.page_number or 0, heading_page))
         sizes = [char["size"] for page in pages for char in page.chars
                  if RUNNING_BAND_PT < (char["top"] + char["bottom"]) / 2 < page.height - RUNNING_BAND_PT and char["text"].strip()]
     return rows, sizes

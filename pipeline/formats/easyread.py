@@ -103,7 +103,7 @@ def row_html(row: EasyRow, lang: str, lang_attr: str = "") -> str:
     text = escape(row.text)
     if direction(lang) == "rtl":
         text = NUMBER_WITH_SEPARATORS.sub(r'<span dir="ltr">\1</span>', text)
-    return f'<li class="row">{picture(row, lang)}<p{lang_attr}>{text}</p></li>'
+    return f'<li class="row"><span class="cell">{picture(row, lang)}</span><p{lang_attr}>{text}</p></li>'
 
 
 def rows_html(rows: list[EasyRow], lang: str, lang_attr: str = "") -> str:
@@ -162,21 +162,23 @@ def guide_html(doc: Document, css: str, page: bool = False) -> str:
     return document(doc, body, title=f"{meta.title}: {say(EASY_READ)}", css=css, head=head)
 
 
-def stylesheet(paper: str, say: Words) -> str:
-    """The guide's print CSS: the packaged fonts, the Easy Read rules, paper size and page numbers."""
+def stylesheet(paper: str, say: Words, css: str | None = None) -> str:
+    """The guide's print CSS: the packaged fonts, the Easy Read rules (or `css`, a test's), paper size
+    and page numbers."""
     size = _print.page_size(paper)
     number = _print.css_content(say("Page {page} of {pages}"), page="counter(page)", pages="counter(pages)")
     corner = "bottom-left" if direction(say.lang) == "rtl" else "bottom-right"
-    return (f"{_print.font_faces(fonts.font_dir())}\n{STYLESHEET.read_text(encoding='utf-8')}\n"
+    rules = STYLESHEET.read_text(encoding="utf-8") if css is None else css
+    return (f"{_print.font_faces(fonts.font_dir())}\n{rules}\n"
             f"@page {{ size: {size}; @{corner} {{ content: {number}; }} }}\n")
 
 
-def guide_pdf(doc: Document, paper: str, source_date_epoch: int | None) -> bytes:
-    """The guide as a tagged PDF, the same bytes for the same source."""
+def guide_pdf(doc: Document, paper: str, source_date_epoch: int | None, css: str | None = None) -> bytes:
+    """The guide as a tagged PDF, the same bytes for the same source (`css` replaces the rules: tests)."""
     say = words_for(doc.meta.lang)
     others = fonts.fallback_faces(fonts.handout_characters(doc), doc.meta.lang)
     faces = fonts.fallback_rules([(path.as_uri(), chars, weight) for path, chars, weight in others])
-    html = guide_html(doc, faces + stylesheet(paper, say))
+    html = guide_html(doc, faces + stylesheet(paper, say, css))
     identifier = fingerprint("easyread", doc.content_sha256, paper, source_date_epoch)[:32].encode("ascii")
     roots = (*_print.allowed_roots(fonts.font_dir()), *(path for path, _, _ in others))
     return _print.render(html, roots, {}, identifier)
