@@ -26,14 +26,13 @@ from .. import formats, icons
 from ..model import Document, Section
 from ..source.easyread import count_words, words_max
 from . import FormatReport, interface_words
-from .pdf import check_fonts, logical_order
+from .pdf import check_fonts, is_running, logical_order
 from ..language.scripts import counting_unit, direction
 from .presence import judge, words
 
 FORMAT = "easyread"
 PAGE = "easy-read.html"
 MIN_PT = 16.0
-RUNNING_BAND_PT = 72.0
 
 
 @dataclass(frozen=True)
@@ -163,7 +162,7 @@ def pdf_rows(path: Path, base: str = "ltr") -> tuple[list[Row], list[float]]:
                 rows.append(Row(heading, said, bool(figures), " ".join(f.alt_text or "" for f in figures),
                                 element.page_number or 0, heading_page))
         sizes = [char["size"] for page in pages for char in page.chars
-                 if RUNNING_BAND_PT < (char["top"] + char["bottom"]) / 2 < page.height - RUNNING_BAND_PT and char["text"].strip()]
+                 if not is_running(char, page.height) and char["text"].strip()]
     return rows, sizes
 
 
@@ -180,8 +179,7 @@ def _text(pages: list[Any], element: Any, base: str) -> str:
     """The words an element's marked content draws on its page, each line in reading order."""
     if element.page_number is None:
         return ""
-    ids = set(element.all_mcids()) if hasattr(element, "all_mcids") else set(element.mcids)
-    ids = {mcid for _, mcid in ids} if ids and isinstance(next(iter(ids)), tuple) else ids
+    ids = {mcid for _, mcid in element.all_mcids()}  # an element and its spans lie on one page (rows never split)
     page = pages[element.page_number - 1]
     text = page.filter(lambda obj: obj.get("mcid") in ids).extract_text() if ids else ""
     return re.sub(r"\s+", " ", logical_order(text, base)).strip()

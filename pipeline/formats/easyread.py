@@ -14,7 +14,6 @@ beside the files (`pictures-licence.txt`).
 
 from __future__ import annotations
 
-import re
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +22,7 @@ from .. import fonts, formats, icons
 from . import _print, _web
 from ..config import STYLES_DIR
 from ..engine.cache import fingerprint, write_atomic
+from ..language import readability
 from ..language.scripts import direction
 from ..language.words import N_, Words, words_for
 from ..manifest import Manifest
@@ -111,11 +111,6 @@ def rows_html(rows: list[EasyRow], lang: str, lang_attr: str = "") -> str:
     return '<ul class="rows">' + "".join(row_html(row, lang, lang_attr) for row in rows) + "</ul>"
 
 
-def sentences(text: str) -> list[str]:
-    """A line the pipeline adds (the care-team line), one sentence a row."""
-    return [part for part in re.split(r"(?<=[.!?。！？؟])\s+", text.strip()) if part]
-
-
 def how_to_use(say: Words) -> str:
     """The first rows: how to read the guide, beside a picture of someone reading with help."""
     rows = [EasyRow(say(line), name, icons.alt_for(name, say.lang)) for line, name in zip(HOW_ROWS, HOW_PICTURES)]
@@ -125,7 +120,7 @@ def how_to_use(say: Words) -> str:
 
 def closing(doc: Document, say: Words) -> str:
     """The last rows: the care-team line and whom to call, beside a phone."""
-    rows = [ending_row(line, say.lang) for line in sentences(formats.care_team_line(doc, say))]
+    rows = [ending_row(line, say.lang) for line in readability.sentences(formats.care_team_line(doc, say))]
     if doc.meta.contact:
         rows.append(EasyRow(say(CALL, contact=doc.meta.contact), icons.CARE_TEAM, icons.alt_for(icons.CARE_TEAM, say.lang)))
     marked = "" if doc.meta.disclaimer else say.lang_attr

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import re
 import secrets
 
 from flask import Flask, Response, abort, redirect, request, session, url_for
 
-NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+from .store import NAME
+
 POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
           "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 OPEN_ENDPOINTS = {"login", "sign_in", "static"}
@@ -29,7 +29,7 @@ def local_only(host: str) -> bool:
 
 def handout_name(name: str) -> str:
     """A handout's name from a request, refused (404) unless it is one a source could have."""
-    if not NAME.fullmatch(name or ""):
+    if not NAME.fullmatch(name or ""):  # the store's own rule for a handout's name
         abort(404)
     return name
 
